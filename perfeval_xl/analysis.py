@@ -1,0 +1,350 @@
+"""From a parsed `Form` and a `Policy` to the facts the checks look at: every rate, suggested score and sum.
+
+Pure: no I/O. One function per form part (budget, scored rows, groups, totals); both families go through the same
+functions, differing only in what their description (families/*.toml) provides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .model import EMPTY, Cell, Family, Form
+from .policy import Policy
+from .scoring import (TIER_BY_LABEL, TIER_LABELS, Quantitative, RateScore, evident_tier, grade_of, rate_score, round_score,
+                      score_quantitative)
+from .values import Parsed, as_amount, as_fraction, format_number, label_key
+
+BUDGET_COLUMN_LABEL = {"initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数"}
+
+
+# --- 预算执行 (standard family) --------------------------------------------------------------------------------
+
+
+@dataclass
+class BudgetAnalysis:
+    amounts: dict[str, dict[str, float | None]]  # row -> column -> 万元 (None when blank or unreadable)
+    denominator_key: str  # "annual" | "initial"
+    weight: float | None
+    weight_from_policy: bool
+    rate: RateScore | None
+    used_parts_sum: bool  # the 年度资金总额 row was empty or 0, so the 其中 rows were added up
+    typed_rate: float | None
+    typed_score: float | None
+
+
+def _amount(cell: Cell) -> float | None:
+    return as_amount(cell.parsed)
+
+
+def analyse_budget(form: Form, policy: Policy) -> BudgetAnalysis | None:
+    if not form.budget:
+        return None
+    amounts = {row: {col: _amount(cell) for col, cell in cols.items()} for row, cols in form.budget.items()}
+    total = amounts.get("total", {})
+    parts = [amounts[row] for row in ("current", "carryover", "other") if row in amounts]
+    used_parts_sum = False
+    denominator_key = policy.execution_denominator
+    denominator, executed = total.get(denominator_key), total.get("executed")
+    # Real forms print 0 / 0 / 0 in the total row while the money sits in a 其中 row: add the parts up, and say so.
+    if not denominator and any(p.get(denominator_key) for p in parts):
+        denominator = sum(p.get(denominator_key) or 0.0 for p in parts)
+        executed = executed or sum(p.get("executed") or 0.0 for p in parts) or None
+        used_parts_sum = True
+    weight_cell = form.budget_cell("total", "weight").parsed
+    weight = weight_cell.number if weight_cell.is_number else None
+    weight_from_policy = weight is None
+    if weight is None:
+        weight = policy.weights.get("budget")
+    rate = None
+    if denominator and denominator > 0 and executed is not None and weight is not None:
+        what = f"全年执行数 / {BUDGET_COLUMN_LABEL[denominator_key]}" + ("（按其中各项合计）" if used_parts_sum else "")
+        rate = rate_score(executed, denominator, weight, policy, what)
+    typed_rate = as_fraction(form.budget_cell("total", "rate").parsed)
+    score_parsed = form.budget_cell("total", "score").parsed
+    typed_score = score_parsed.number if score_parsed.is_number and not score_parsed.unit else None
+    return BudgetAnalysis(amounts, denominator_key, weight, weight_from_policy, rate, used_parts_sum, typed_rate,
+                          typed_score)
+
+
+# --- 绩效指标 / 评分表 rows ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    index: int  # 0-based position in the table block
+    cells: dict[str, Cell]
+    level1: str  # carried down from the rows above when left empty (merged cells, group labels on first row only)
+    level2: str
+
+    def cell(self, key: str) -> Cell:
+        return self.cells.get(key, EMPTY)
+
+    def parsed(self, key: str) -> Parsed:
+        return self.cell(key).parsed
+
+    def number(self, key: str) -> float | None:
+        p = self.parsed(key)
+        return p.number if p.is_number else None
+
+    @property
+    def label(self) -> str:
+        """The 三级指标 as typed, or the group it sits in when the name is empty."""
+        name = self.cell("name").value
+        if not self.parsed("name").is_blank:
+            return " ".join(str(name).split())
+        return self.level2 or self.level1 or f"第{self.index + 1}行"
+
+    @property
+    def has_content(self) -> bool:
+        return any(not self.parsed(key).is_blank for key in ("name", "target", "actual", "weight", "score",
+                                                              "planned_value", "actual_value"))
+
+
+@dataclass
+class RowResult:
+    row: Row
+    kind: str  # "quantitative" | "qualitative" | "rate" | "judgment" | "unscorable"
+    fraction: float | None = None  # share of 分值 earned by the rule
+    quantitative: Quantitative | None = None
+    tier: str | None = None
+    tier_chosen: bool = False  # the unit picked the tier in the 定性评价档次 column
+    unit_mismatch: bool = False
+    explanation: str = ""
+
+
+@dataclass
+class Item:
+    """A scored unit: one row, or a block of rows sharing one 分值 (a merged 分值 cell on the printed form)."""
+
+    rows: list[Row]
+    weight: float | None
+    typed: float | None
+    results: list[RowResult] = field(default_factory=list)
+    suggested: float | None = None
+    explanation: str = ""
+
+    @property
+    def first(self) -> Row:
+        return self.rows[0]
+
+    @property
+    def is_block(self) -> bool:
+        return len(self.rows) > 1
+
+    @property
+    def score_cell(self) -> Cell:
+        return self.first.cell("score")
+
+    @property
+    def used_score(self) -> float | None:
+        """What counts toward the total: the typed score when there is one (typed values win), else the rule's."""
+        return self.typed if self.typed is not None else self.suggested
+
+
+def _carry_down(form: Form) -> list[Row]:
+    rows, level1, level2 = [], "", ""
+    for index, cells in enumerate(form.rows):
+        l1 = cells.get("level1", EMPTY).parsed.text
+        l2 = cells.get("level2", EMPTY).parsed.text
+        if l1:
+            level1, level2 = l1, ""
+        if l2:
+            level2 = l2
+        rows.append(Row(index, cells, level1, level2))
+    return rows
+
+
+def _group_into_items(rows: list[Row]) -> list[Item]:
+    """Rows after a row with a 分值, in the same 二级指标, with neither 分值 nor 得分, belong to its block."""
+    items: list[Item] = []
+    for row in rows:
+        if not row.has_content:
+            continue
+        weight, typed = row.number("weight"), row.number("score")
+        previous = items[-1] if items else None
+        if (weight is None and typed is None and row.parsed("weight").is_blank and row.parsed("score").is_blank
+                and previous is not None and previous.weight is not None
+                and previous.first.level2 == row.level2 and previous.first.level1 == row.level1):
+            previous.rows.append(row)
+            continue
+        items.append(Item([row], weight, typed))
+    return items
+
+
+def _score_indicator_row(row: Row, is_cost: bool, policy: Policy) -> RowResult:
+    target, actual = row.parsed("target"), row.parsed("actual")
+    chosen = TIER_BY_LABEL.get(row.parsed("tier").text)
+    if target.is_blank or actual.is_blank:
+        return RowResult(row, "unscorable")
+    if target.is_number and actual.is_number:
+        outcome = score_quantitative(target, actual, is_cost, policy)
+        if outcome is None:
+            return RowResult(row, "unscorable", unit_mismatch=True, explanation="单位不一致，无法比较")
+        return RowResult(row, "quantitative", outcome.fraction, outcome, explanation=outcome.explanation)
+    tier = chosen or evident_tier(target, actual, policy)
+    if tier is None:
+        return RowResult(row, "qualitative", explanation="定性指标，档次需由单位判断")
+    fraction = policy.qualitative_bands[tier][1] if tier == "achieved" else None
+    how = "已选档次" if chosen else ("实际与目标表述一致" if actual.text == target.text else "实际完成值表明已达成")
+    return RowResult(row, "qualitative", fraction, tier=tier, tier_chosen=chosen is not None,
+                     explanation=f"定性指标，{how}：{tier_label(tier)}")
+
+
+def tier_label(tier: str) -> str:
+    return TIER_LABELS[tier]
+
+
+def _explain_item(item: Item, policy: Policy) -> str:
+    if item.suggested is None:
+        return "；".join(r.explanation for r in item.results if r.explanation) or "无法按规则计分"
+    weight = format_number(item.weight)
+    scored = [r for r in item.results if r.fraction is not None]
+    share = sum(r.fraction for r in scored) / len(scored)
+    if share >= 1.0:
+        outcome = f"记满分 {weight}"
+    else:
+        outcome = f"{weight} × {share * 100:.2f}% = {format_number(item.suggested)}"
+    if not item.is_block:
+        return f"{item.results[0].explanation}，{outcome}（{policy.name}）"
+    skipped = len(item.results) - len(scored)
+    note = f"，{skipped} 行无法计分未计入" if skipped else ""
+    return f"{len(item.rows)} 行共用分值 {weight}，按各行完成比例平均{note}：{outcome}（{policy.name}）"
+
+
+def analyse_indicator_items(rows: list[Row], family: Family, policy: Policy) -> list[Item]:
+    cost_level2 = {entry["label"] for entry in family.table.get("level2", []) if entry.get("cost")}
+    items = _group_into_items(rows)
+    for item in items:
+        item.results = [_score_indicator_row(row, row.level2 in cost_level2 or "成本" in row.level2, policy)
+                        for row in item.rows]
+        scored = [r.fraction for r in item.results if r.fraction is not None]
+        if item.weight is not None and scored and (item.is_block or item.results[0].fraction is not None):
+            item.suggested = round_score(item.weight * sum(scored) / len(scored), policy.decimals)
+        item.explanation = _explain_item(item, policy)
+    return items
+
+
+# --- 评分表 rows whose score follows from figures on the form (legacy family) ----------------------------------
+
+
+def _figure(name: str, row: Row, funding: dict[str, float | None]) -> float | None:
+    if name.startswith("row."):
+        return row.number(name[4:])
+    return funding.get(name)
+
+
+def funding_amounts(form: Form, family: Family) -> dict[str, float | None]:
+    spec = family.data.get("funding", {})
+    amounts = {key: _amount(form.funding.get(key, EMPTY)) for key in spec}
+    for key, entry in spec.items():
+        parts = entry.get("sum_of")
+        if parts and any(amounts.get(p) is not None for p in parts):
+            amounts[f"{key}.parts"] = sum(amounts.get(p) or 0.0 for p in parts)
+            if amounts.get(key) is None:
+                amounts[key] = amounts[f"{key}.parts"]
+    return amounts
+
+
+def analyse_score_table_items(rows: list[Row], family: Family, policy: Policy, funding: dict[str, float | None]
+                              ) -> list[Item]:
+    computable = {label_key(entry["name"]): entry for entry in family.table.get("computable", [])}
+    items = [Item([row], row.number("weight"), row.number("score")) for row in rows if row.has_content]
+    for item in items:
+        row = item.first
+        rule = computable.get(label_key(row.parsed("name").text))
+        numerator = _figure(rule["numerator"], row, funding) if rule else None
+        denominator = _figure(rule["denominator"], row, funding) if rule else None
+        if rule and numerator is not None and denominator and denominator > 0 and item.weight is not None:
+            if rule.get("kind") == "saving":
+                # 成本节约率 = (计划 − 实际) / 计划: spending at or under plan earns full marks, overspending 计划/实际.
+                saving = (denominator - numerator) / denominator
+                fraction = 1.0 if numerator <= denominator else denominator / numerator
+                item.suggested = round_score(item.weight * fraction, policy.decimals)
+                item.explanation = (f"{rule['explain']} = ({format_number(denominator)} − {format_number(numerator)}) / "
+                                    f"{format_number(denominator)} = {saving * 100:.2f}%；{format_number(item.weight)} × "
+                                    f"{fraction * 100:.2f}% = {format_number(item.suggested)}（{policy.name}）")
+            else:
+                outcome = rate_score(numerator, denominator, item.weight, policy, rule["explain"])
+                fraction, item.suggested, item.explanation = min(outcome.rate, 1.0), outcome.score, outcome.explanation
+            item.results = [RowResult(row, "rate", fraction, explanation=item.explanation)]
+        else:
+            why = "缺少计算所需的数据，" if rule else ""
+            item.results = [RowResult(row, "judgment", explanation=f"{why}评价人判断项，保留填报得分，仅检查范围")]
+            item.explanation = item.results[0].explanation
+    return items
+
+
+# --- Groups, totals, grade -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    label: str
+    policy_weight: float | None
+    weight_sum: float
+    score_sum: float | None
+    subtotal_cell: Cell = field(default_factory=Cell)
+
+
+@dataclass
+class Analysis:
+    form: Form
+    family: Family
+    policy: Policy
+    rows: list[Row]
+    items: list[Item]
+    budget: BudgetAnalysis | None
+    funding: dict[str, float | None]
+    groups: list[Group]
+    total_weight: float
+    total: float | None
+    grade: str | None
+
+    @property
+    def execution_score_used(self) -> float | None:
+        if self.budget is None:
+            return None
+        if self.budget.typed_score is not None:
+            return self.budget.typed_score
+        return self.budget.rate.score if self.budget.rate else None
+
+
+def _group_weights(family: Family) -> list[tuple[str, str, str | None]]:
+    """(label, policy weight key, subtotal key) for each first-level group of the family."""
+    if "groups" in family.table:
+        return [(g["label"], g["weight_key"], g["label"]) for g in family.table["groups"]]
+    return [(g["label"], g["weight_key"], None) for g in family.table.get("level1", [])]
+
+
+def _match_group(level1: str, label: str) -> bool:
+    return label_key(level1).startswith(label_key(label)) or label_key(label) in label_key(level1)
+
+
+def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
+    rows = _carry_down(form)
+    budget = analyse_budget(form, policy)
+    funding = funding_amounts(form, family) if family.data.get("funding") else {}
+    if family.data.get("score_table"):
+        items = analyse_score_table_items(rows, family, policy, funding)
+    else:
+        items = analyse_indicator_items(rows, family, policy)
+
+    groups = []
+    for label, weight_key, subtotal_key in _group_weights(family):
+        members = [item for item in items if _match_group(item.first.level1, label)]
+        scores = [item.used_score for item in members if item.used_score is not None]
+        groups.append(Group(label, policy.weights.get(weight_key),
+                            sum(item.weight or 0.0 for item in members),
+                            round_score(sum(scores), policy.decimals) if scores else None,
+                            form.subtotals.get(subtotal_key, Cell()) if subtotal_key else Cell()))
+
+    total_weight = sum(item.weight or 0.0 for item in items) + (budget.weight or 0.0 if budget else 0.0)
+    parts = [item.used_score for item in items if item.used_score is not None]
+    execution = None
+    if budget is not None:
+        execution = budget.typed_score if budget.typed_score is not None else (budget.rate.score if budget.rate else None)
+    if execution is not None:
+        parts.append(execution)
+    total = round_score(sum(parts), policy.decimals) if parts else None
+    return Analysis(form, family, policy, rows, items, budget, funding, groups, total_weight, total,
+                    grade_of(total, policy))

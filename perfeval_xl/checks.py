@@ -1,0 +1,516 @@
+"""Every check, a small named function under a stable code, like a linter's rules.
+
+A check reads the `Analysis` (facts already computed) and yields `Finding`s: the cell, a plain-Chinese message that
+says what is wrong and what to do, and the suggested value when there is one. The registry gives each code its
+default severity and a one-line condition; a policy can change the severity or switch a code off ([severity]).
+`docs/checks.md` is generated from this registry (scripts/build_docs.py) and a test keeps it in step.
+
+Code letters say the area, not the severity: F 表头, V 数值, B 预算执行, I 指标, T 权重与合计.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from .analysis import Analysis, Item, Row
+from .model import Cell, Issue
+from .scoring import TIER_LABELS, band_text, in_band, percent_text
+from .values import EXCEL_ERRORS, format_number, format_parsed
+
+
+@dataclass(frozen=True)
+class Finding:
+    cell: str
+    message: str
+    suggested: object = None
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    severity: str
+    title: str
+    condition: str
+    example: str
+    run: Callable[[Analysis], Iterable[Finding]]
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(code: str, severity: str, title: str, example: str):
+    """Register a check. The function's docstring is its condition, shown in docs/checks.md."""
+
+    def register(fn: Callable[[Analysis], Iterable[Finding]]):
+        if code in REGISTRY:
+            raise ValueError(f"duplicate check code {code}")
+        REGISTRY[code] = Check(code, severity, title, (fn.__doc__ or "").strip(), example, fn)
+        return fn
+
+    return register
+
+
+def run_checks(analysis: Analysis) -> list[Issue]:
+    """Run every check (never stopping at the first problem), with severities from the policy."""
+    issues = []
+    for code, entry in REGISTRY.items():
+        severity = analysis.policy.severity.get(code, entry.severity)
+        if severity == "off":
+            continue
+        for finding in entry.run(analysis):
+            issues.append(Issue(code, severity, finding.cell, finding.message, finding.suggested))
+    order = {"error": 0, "warning": 1, "info": 2}
+    return sorted(issues, key=lambda i: (order[i.severity], _cell_sort_key(i.cell), i.code))
+
+
+def _cell_sort_key(ref: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in ref if ch.isdigit())
+    return (int(digits) if digits else 0, ref)
+
+
+def _scored_rows(a: Analysis) -> Iterator[tuple[Item, Row]]:
+    for item in a.items:
+        for row in item.rows:
+            yield item, row
+
+
+def _is_standard(a: Analysis) -> bool:
+    return a.budget is not None
+
+
+# --- F 表头 ----------------------------------------------------------------------------------------------------
+
+
+@check("F101", "error", "必填项为空", "项目名称 为空")
+def required_field_empty(a: Analysis) -> Iterator[Finding]:
+    """A field the family marks required (项目名称, 主管部门, 实施单位, 年度) is empty."""
+    labels = {"project_name": "项目名称", "department": "主管部门", "implementing_unit": "实施单位", "year": "年度"}
+    for key, spec in a.family.fields.items():
+        if spec.get("required") and a.form.field_cell(key).parsed.is_blank:
+            where = a.form.field_cell(key).ref
+            yield Finding(where, f"{labels.get(key, spec['name'])}未填写，请补充。")
+
+
+@check("F102", "warning", "年度不是有效年份", "年度 填了 “二〇二三”")
+def year_not_valid(a: Analysis) -> Iterator[Finding]:
+    """年度 is filled but is not a year between 2000 and 2100 (e.g. text or a date)."""
+    cell = a.form.field_cell("year")
+    parsed = cell.parsed
+    if parsed.is_blank:
+        return
+    year = parsed.number if parsed.is_number else None
+    if year is None or not (2000 <= year <= 2100) or year != int(year):
+        yield Finding(cell.ref, f"年度“{format_parsed(parsed)}”不是有效年份，请填写四位数字年份，如 2023。")
+
+
+# --- V 数值 ----------------------------------------------------------------------------------------------------
+
+
+def _number_cells(a: Analysis) -> Iterator[tuple[str, Cell]]:
+    """Cells that must hold numbers: amounts, 分值, 得分, printed totals."""
+    names = {"initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数", "weight": "分值", "score": "得分"}
+    for row_key, columns in a.form.budget.items():
+        for key, cell in columns.items():
+            if key in names:
+                yield names[key], cell
+    for key, cell in a.form.funding.items():
+        yield "资金", cell
+    for _, row in _scored_rows(a):
+        for key, what in (("weight", "分值"), ("score", "得分"), ("planned_value", "计划值"), ("actual_value", "实际值")):
+            yield f"“{row.label}”的{what}", row.cell(key)
+    for label, cell in a.form.subtotals.items():
+        yield f"{label}小计", cell
+    yield "总分", a.form.field_cell("total")
+
+
+@check("V110", "warning", "数字以文本形式填写", "全年执行数 填了 “97.73万元”")
+def number_typed_as_text(a: Analysis) -> Iterator[Finding]:
+    """A number cell holds text that reads as a number (`97.73万元`, `１２３`, `1,234.5`). It is read, but Excel
+    formulas (总分、执行率) treat text as 0."""
+    for what, cell in _number_cells(a):
+        parsed = cell.parsed
+        if parsed.is_number and parsed.typed_as_text:
+            yield Finding(cell.ref, f"{what}“{cell.value}”是文本，已按 {format_parsed(parsed)} 读取；"
+                                    f"请只填数字（单位已在表头），否则表内公式会把它当作 0。", parsed.number)
+
+
+@check("V111", "error", "无法识别的数值", "分值 填了 “两分半”")
+def number_unreadable(a: Analysis) -> Iterator[Finding]:
+    """A number cell holds text that cannot be read as a number."""
+    for what, cell in _number_cells(a):
+        if cell.parsed.kind == "text":
+            yield Finding(cell.ref, f"{what}“{cell.value}”不是数字，无法计算；请填写数字。")
+
+
+@check("V112", "error", "公式结果为错误值", "执行率 显示 #DIV/0!")
+def formula_error(a: Analysis) -> Iterator[Finding]:
+    """A cell shows an Excel error value (#DIV/0!, #VALUE!, #REF! …)."""
+    seen = set()
+    cells = list(_number_cells(a)) + [("", c) for cols in a.form.budget.values() for c in cols.values()]
+    cells += [("", c) for c in a.form.fields.values()]
+    for _, row in _scored_rows(a):
+        cells += [("", c) for c in row.cells.values()]
+    for _, cell in cells:
+        if cell.parsed.kind == "error" and cell.ref not in seen:
+            seen.add(cell.ref)
+            shown = cell.parsed.text if cell.parsed.text in EXCEL_ERRORS else str(cell.value)
+            yield Finding(cell.ref, f"单元格显示错误值 {shown}，通常是公式引用了空白或文本单元格；请检查该公式引用的数据。")
+
+
+@check("V113", "error", "负数", "全年执行数 填了 -5")
+def negative_number(a: Analysis) -> Iterator[Finding]:
+    """An amount, 分值 or 得分 is negative."""
+    for what, cell in _number_cells(a):
+        parsed = cell.parsed
+        if parsed.is_number and parsed.number < 0:
+            yield Finding(cell.ref, f"{what}为负数（{format_number(parsed.number)}），请核实后改为非负数。")
+
+
+@check("V114", "warning", "金额异常大", "全年预算数 填了 3736000（疑似以元填写）")
+def amount_implausible(a: Analysis) -> Iterator[Finding]:
+    """An amount above 1,000,000 万元 (100 亿元): usually typed in 元 where the form asks for 万元."""
+    cells = [c for cols in a.form.budget.values() for k, c in cols.items() if k in ("initial", "annual", "executed")]
+    cells += list(a.form.funding.values())
+    for cell in cells:
+        parsed = cell.parsed
+        if parsed.is_number and parsed.number > 1_000_000:
+            yield Finding(cell.ref, f"金额 {format_number(parsed.number)} 万元超过 100 亿元，是否按“元”填写了？"
+                                    f"本表金额单位为万元。", parsed.number / 10_000)
+
+
+# --- B 预算执行 ------------------------------------------------------------------------------------------------
+
+
+def _denominator_label(a: Analysis) -> str:
+    return "全年预算数" if a.budget.denominator_key == "annual" else "年初预算数"
+
+
+@check("B201", "error", "预算数为空或为 0，无法计算执行率", "全年预算数 为空")
+def budget_denominator_missing(a: Analysis) -> Iterator[Finding]:
+    """The 执行率 denominator (全年预算数, or 年初预算数 under a policy that says so) is empty or 0, and no 其中 row
+    holds it either."""
+    if not _is_standard(a) or a.budget.rate is not None:
+        return
+    key = a.budget.denominator_key
+    cell = a.form.budget_cell("total", key)
+    if not a.budget.amounts.get("total", {}).get(key) and not a.budget.used_parts_sum:
+        yield Finding(cell.ref, f"年度资金总额的{_denominator_label(a)}为空或为 0，执行率无法计算，预算执行得分暂不计入。"
+                                f"请填写{_denominator_label(a)}（万元）。")
+    elif a.budget.amounts.get("total", {}).get("executed") is None:
+        yield Finding(a.form.budget_cell("total", "executed").ref, "年度资金总额的全年执行数为空，执行率无法计算；请填写全年执行数（万元）。")
+
+
+@check("B202", "warning", "执行数超过预算数", "全年执行数 120 > 全年预算数 100")
+def budget_over_executed(a: Analysis) -> Iterator[Finding]:
+    """全年执行数 is larger than the denominator: over-execution (得分 is capped at 分值)."""
+    if _is_standard(a) and a.budget.rate and a.budget.rate.rate > 1.0 + 1e-9:
+        yield Finding(a.form.budget_cell("total", "executed").ref,
+                      f"全年执行数超过{_denominator_label(a)}（执行率 {percent_text(a.budget.rate.rate)}），"
+                      f"请核实是否有预算调整未反映在预算数中；得分按 100% 封顶。")
+
+
+@check("B203", "error", "其中各项之和与年度资金总额不符", "191.10 + 182.50 ≠ 373.60")
+def budget_parts_mismatch(a: Analysis) -> Iterator[Finding]:
+    """In a column, the 其中 rows (当年财政拨款, 上年结转资金, 其他资金) are filled but do not add up to 年度资金总额."""
+    if not _is_standard(a):
+        return
+    amounts = a.budget.amounts
+    for column, label in (("initial", "年初预算数"), ("annual", "全年预算数"), ("executed", "全年执行数")):
+        parts = [amounts.get(row, {}).get(column) for row in ("current", "carryover", "other")]
+        total = amounts.get("total", {}).get(column)
+        if all(p is None for p in parts) or not total:
+            continue
+        parts_sum = sum(p or 0.0 for p in parts)
+        if abs(parts_sum - total) > 0.005:
+            yield Finding(a.form.budget_cell("total", column).ref,
+                          f"{label}：其中各项合计 {format_number(round(parts_sum, 6))} 万元，与年度资金总额 "
+                          f"{format_number(total)} 万元不符；请核对各项资金或总额。", round(parts_sum, 6))
+
+
+@check("B204", "warning", "年度资金总额未填，按其中各项合计计算", "年度资金总额 为 0，上年结转资金 191.10")
+def budget_total_from_parts(a: Analysis) -> Iterator[Finding]:
+    """年度资金总额 is empty or 0 while its 其中 rows hold money: the rate is computed from the sum of the parts."""
+    if _is_standard(a) and a.budget.used_parts_sum:
+        yield Finding(a.form.budget_cell("total", a.budget.denominator_key).ref,
+                      f"年度资金总额的{_denominator_label(a)}为空或为 0，但其中各项有金额；执行率已按其中各项合计计算。"
+                      f"请在年度资金总额行填写合计数。")
+
+
+@check("B205", "warning", "执行率偏低", "执行率 26.16%")
+def budget_rate_low(a: Analysis) -> Iterator[Finding]:
+    """执行率 is below the policy's low-rate threshold (90 % by default)."""
+    if _is_standard(a) and a.budget.rate and a.budget.rate.rate < a.policy.low_rate_warning:
+        yield Finding(a.form.budget_cell("total", "rate").ref,
+                      f"预算执行率仅 {percent_text(a.budget.rate.rate)}，低于 {percent_text(a.policy.low_rate_warning)}；"
+                      f"请在偏差原因或自评报告中说明执行率偏低的原因及改进措施。")
+
+
+@check("B206", "warning", "填报的执行率与计算不符", "执行率 填 30%，计算为 26.16%")
+def budget_rate_differs(a: Analysis) -> Iterator[Finding]:
+    """The 执行率 cell holds a value (typed, or a formula's result) that differs from 全年执行数 / 预算数."""
+    b = a.budget if _is_standard(a) else None
+    if b and b.rate and b.typed_rate is not None and abs(b.typed_rate - b.rate.rate) > 0.00005 + 1e-9:
+        yield Finding(a.form.budget_cell("total", "rate").ref,
+                      f"执行率填为 {percent_text(b.typed_rate)}，按 {b.rate.explanation.split('；')[0]}；请核对。",
+                      round(b.rate.rate, 4))
+
+
+@check("B207", "warning", "填报的预算执行得分与规则不符", "得分 填 3，规则为 2.62")
+def budget_score_differs(a: Analysis) -> Iterator[Finding]:
+    """The 预算执行得分 cell holds a score that differs from 分值 × min(执行率, 100 %)."""
+    b = a.budget if _is_standard(a) else None
+    if b and b.rate and b.typed_score is not None and abs(b.typed_score - b.rate.score) > a.policy.score_tolerance:
+        yield Finding(a.form.budget_cell("total", "score").ref,
+                      f"预算执行得分填为 {format_number(b.typed_score)}，按规则应为 {format_number(b.rate.score)}"
+                      f"（{b.rate.explanation}）。保留填报值，请核实。", b.rate.score)
+
+
+@check("B208", "info", "执行率所用分母", "执行率以全年预算数为分母")
+def budget_denominator_used(a: Analysis) -> Iterator[Finding]:
+    """Always says which 预算数 was the denominator: the choice changes the score a lot."""
+    if _is_standard(a) and a.budget.rate:
+        other = "年初预算数" if a.budget.denominator_key == "annual" else "全年预算数"
+        yield Finding(a.form.budget_cell("total", "rate").ref,
+                      f"执行率以{_denominator_label(a)}为分母（评分口径 {a.policy.name}）：{a.budget.rate.explanation}。"
+                      f"如当地要求以{other}为分母，请换用相应评分口径。")
+
+
+@check("B209", "warning", "预算执行分值与评分口径不同", "分值 填 20，口径为 10")
+def budget_weight_differs(a: Analysis) -> Iterator[Finding]:
+    """The 预算执行 分值 differs from the policy's weight, or is empty (the policy's weight is then used)."""
+    if not _is_standard(a):
+        return
+    expected = a.policy.weights.get("budget")
+    cell = a.form.budget_cell("total", "weight")
+    if a.budget.weight_from_policy:
+        yield Finding(cell.ref, f"预算执行分值未填，已按评分口径 {a.policy.name} 取 {format_number(expected)} 分；请填写分值。", expected)
+    elif expected is not None and abs(a.budget.weight - expected) > 1e-9:
+        yield Finding(cell.ref, f"预算执行分值为 {format_number(a.budget.weight)}，评分口径 {a.policy.name} 为 "
+                                f"{format_number(expected)} 分；如有特殊情况可调整，但各项分值合计须为 100。")
+
+
+# --- I 指标 ----------------------------------------------------------------------------------------------------
+
+
+@check("I301", "error", "指标行缺项", "三级指标 “自助终端机” 未填实际完成值")
+def indicator_row_incomplete(a: Analysis) -> Iterator[Finding]:
+    """A filled row lacks one of 三级指标, 年度指标值, 实际完成值 (standard form), or its 分值 where no block covers it."""
+    needed = (("name", "三级指标"), ("target", "年度指标值"), ("actual", "实际完成值")) if _is_standard(a) else (("name", "三级指标"),)
+    for item, row in _scored_rows(a):
+        missing = [label for key, label in needed if row.parsed(key).kind == "empty"]
+        if row is item.first and item.weight is None and row.parsed("weight").kind == "empty":
+            missing.append("分值")
+        if missing:
+            ref = next((row.cell(k).ref for k, lbl in needed + (("weight", "分值"),) if lbl == missing[0]), "")
+            yield Finding(ref or row.cell("name").ref, f"指标“{row.label}”未填{'、'.join(missing)}，请补充。")
+
+
+@check("I302", "error", "得分超过分值", "分值 2.5，得分 3")
+def score_above_weight(a: Analysis) -> Iterator[Finding]:
+    """A typed 得分 is larger than its 分值."""
+    for item in a.items:
+        if item.typed is not None and item.weight is not None and item.typed > item.weight + 1e-9:
+            yield Finding(item.score_cell.ref, f"指标“{item.first.label}”得分 {format_number(item.typed)} 超过分值 "
+                                               f"{format_number(item.weight)}；得分不能超过分值。", item.suggested)
+
+
+@check("I303", "error", "分值不大于 0", "分值 填 0")
+def weight_not_positive(a: Analysis) -> Iterator[Finding]:
+    """A 分值 is 0 or negative on a row that has an indicator (standard form; the legacy 评分表 allows 0 for rows
+    that do not apply)."""
+    if not _is_standard(a):
+        return
+    for item in a.items:
+        if item.weight is not None and item.weight <= 0:
+            yield Finding(item.first.cell("weight").ref, f"指标“{item.first.label}”的分值为 {format_number(item.weight)}，"
+                                                         f"分值应大于 0；不适用的指标请整行留空。")
+
+
+@check("I304", "error", "目标值与实际值单位不一致", "年度指标值 23.40万元，实际完成值 0%")
+def unit_mismatch(a: Analysis) -> Iterator[Finding]:
+    """年度指标值 and 实际完成值 are both numbers but in units that cannot be converted (万元 vs %, 台 vs 套)."""
+    for _, row in _scored_rows(a):
+        result = next((r for item in a.items for r in item.results if r.row is row), None)
+        if result and result.unit_mismatch:
+            yield Finding(row.cell("actual").ref, f"指标“{row.label}”的年度指标值“{format_parsed(row.parsed('target'))}”与实际完成值"
+                                                  f"“{format_parsed(row.parsed('actual'))}”单位不一致，无法比较；请用同一单位填写。")
+
+
+def _results(a: Analysis):
+    for item in a.items:
+        for result in item.results:
+            yield item, result
+
+
+@check("I305", "warning", "未完成目标且未说明偏差原因", "实际 8台 < 目标 10台，偏差原因为空")
+def unmet_without_reason(a: Analysis) -> Iterator[Finding]:
+    """A quantitative indicator is not completed (or a qualitative one is not 达成) and 偏差原因分析及改进措施 is empty."""
+    for _, r in _results(a):
+        unmet = (r.quantitative is not None and not r.quantitative.completed) or r.tier in ("partial", "failed")
+        if unmet and r.row.parsed("reason").is_blank and "reason" in r.row.cells:
+            yield Finding(r.row.cell("reason").ref, f"指标“{r.row.label}”未完成年度指标值，请填写偏差原因分析及改进措施。")
+
+
+@check("I306", "warning", "超额完成较多，请分析原因", "目标 11台，实际 23台（209%）")
+def over_completed(a: Analysis) -> Iterator[Finding]:
+    """A positive indicator's actual / target is at or above the policy's threshold (130 % by default). The score is
+    not reduced: [MOF-2020] leaves that to the unit's judgment when the target was set too low."""
+    threshold = a.policy.over_completion_threshold
+    for _, r in _results(a):
+        q = r.quantitative
+        if q and q.direction == "positive" and q.ratio is not None and q.ratio >= threshold:
+            need = "；偏差原因为空，请说明（目标是否定得偏低）" if r.row.parsed("reason").is_blank else ""
+            yield Finding(r.row.cell("reason").ref or r.row.cell("actual").ref,
+                          f"指标“{r.row.label}”实际完成 {format_parsed(r.row.parsed('actual'))}，为目标 "
+                          f"{format_parsed(r.row.parsed('target'))} 的 {percent_text(q.ratio)}，超过 "
+                          f"{percent_text(threshold)}，超额完成较多，请分析原因{need}。")
+
+
+@check("I307", "warning", "填报得分与规则计算不同", "得分 20，规则建议 25.71")
+def typed_score_differs(a: Analysis) -> Iterator[Finding]:
+    """A typed 得分 differs from the rule-based score. A suggestion, not an error: the unit may have reasons."""
+    for item in a.items:
+        if item.typed is not None and item.suggested is not None and abs(item.typed - item.suggested) > a.policy.score_tolerance:
+            yield Finding(item.score_cell.ref, f"指标“{item.first.label}”填报得分 {format_number(item.typed)}，按规则建议 "
+                                               f"{format_number(item.suggested)}（{item.explanation}）。保留填报值，如有理由请在偏差原因中说明。",
+                          item.suggested)
+
+
+@check("I308", "warning", "定性指标档次不明", "目标 明显改善，实际 逐步提升")
+def qualitative_tier_unclear(a: Analysis) -> Iterator[Finding]:
+    """A qualitative indicator's actual text does not make the tier evident (not the same as the target, no 达成/完成)
+    and no 定性评价档次 was chosen."""
+    for item, r in _results(a):
+        if r.kind == "qualitative" and r.tier is None:
+            bands = "；".join(band_text(t, item.weight, a.policy) for t in TIER_LABELS) if item.weight else ""
+            where = r.row.cell("tier").ref or item.score_cell.ref
+            yield Finding(where, f"指标“{r.row.label}”为定性指标，目标“{r.row.parsed('target').text or format_parsed(r.row.parsed('target'))}”，"
+                                 f"实际“{r.row.parsed('actual').text or format_parsed(r.row.parsed('actual'))}”，从表述看不出是否达成；"
+                                 f"请选择定性评价档次并在相应区间内打分（{bands}）。")
+
+
+@check("I309", "error", "得分不在所选档次区间内", "选“部分达成”，分值 15，得分 15")
+def score_outside_tier_band(a: Analysis) -> Iterator[Finding]:
+    """A qualitative indicator's typed 得分 is outside the band of the chosen (or evident) tier."""
+    for item, r in _results(a):
+        if r.kind == "qualitative" and r.tier and r.tier_chosen and item.typed is not None and item.weight:
+            if not in_band(item.typed, r.tier, item.weight, a.policy):
+                yield Finding(item.score_cell.ref, f"指标“{r.row.label}”选了“{TIER_LABELS[r.tier]}”，得分应在 "
+                                                   f"{band_text(r.tier, item.weight, a.policy)} 之内，现为 {format_number(item.typed)}。")
+
+
+@check("I310", "warning", "一组指标共用一个分值", "成本指标 15 行共用分值 40")
+def block_weight(a: Analysis) -> Iterator[Finding]:
+    """Several rows share one 分值 (a merged cell on the printed form): each indicator should carry its own."""
+    for item in a.items:
+        if item.is_block:
+            yield Finding(item.first.cell("weight").ref,
+                          f"{item.first.level2 or '该组'}的 {len(item.rows)} 个指标共用一个分值 {format_number(item.weight)}，"
+                          f"未逐项设置分值；已按各行完成比例平均计算建议得分。建议为每个三级指标分别设置分值。")
+
+
+@check("I311", "warning", "成本实际为 0", "异地实时灾备建设 55万元 → 0万元")
+def zero_cost(a: Analysis) -> Iterator[Finding]:
+    """A cost indicator's actual is 0: usually the item was not carried out, which is not a saving."""
+    for _, r in _results(a):
+        if r.quantitative and r.quantitative.zero_cost:
+            how = "按未实施记 0 分" if a.policy.zero_cost_actual == "not_done" else "按节约记满分"
+            yield Finding(r.row.cell("actual").ref, f"成本指标“{r.row.label}”实际为 0，通常表示项目未实施而不是节约（{how}）；"
+                                                    f"请在偏差原因中说明。")
+
+
+@check("I312", "warning", "实际完成值带有比较符", "实际完成值 填了 “≥266米”")
+def comparator_in_actual(a: Analysis) -> Iterator[Finding]:
+    """The actual value carries a comparator (≥, ≤ …): an actual is a measured value."""
+    for _, row in _scored_rows(a):
+        parsed = row.parsed("actual")
+        if parsed.is_number and parsed.comparator:
+            yield Finding(row.cell("actual").ref, f"指标“{row.label}”的实际完成值“{row.cell('actual').value}”带有比较符；"
+                                                  f"实际完成值应填实际数值，已按 {format_number(parsed.number)}{parsed.unit} 计算。")
+
+
+@check("I313", "info", "实际完成值未写单位", "目标 11台，实际 23")
+def actual_without_unit(a: Analysis) -> Iterator[Finding]:
+    """The target has a unit and the actual is a bare number: read in the target's unit."""
+    for _, row in _scored_rows(a):
+        target, actual = row.parsed("target"), row.parsed("actual")
+        if target.is_number and actual.is_number and target.unit and target.unit != "%" and not actual.unit:
+            yield Finding(row.cell("actual").ref, f"指标“{row.label}”的实际完成值未写单位，已按目标单位“{target.unit}”理解。")
+
+
+@check("I315", "warning", "一级或二级指标未填或不规范", "一级指标 为空")
+def indicator_level_unknown(a: Analysis) -> Iterator[Finding]:
+    """A scored row has no 一级指标 (so it counts toward no first-level weight) or an unknown one."""
+    known = [entry["label"] for entry in a.family.table.get("level1", a.family.table.get("groups", []))]
+    for item in a.items:
+        level1 = item.first.level1
+        if not level1:
+            yield Finding(item.first.cell("level1").ref, f"指标“{item.first.label}”未填一级指标，无法计入一级指标分值合计；"
+                                                         f"请从下拉列表选择（{'、'.join(known)}）。")
+        elif not any(k in level1 or level1 in k for k in known):
+            yield Finding(item.first.cell("level1").ref, f"一级指标“{level1}”不是 {'、'.join(known)} 之一，请核对。")
+
+
+@check("I316", "info", "成本指标未写比较符，按反向指标计", "成本指标 目标 193.5万元")
+def cost_without_comparator(a: Analysis) -> Iterator[Finding]:
+    """A 成本指标 target has no comparator; under the policy it is lower-is-better (≤)."""
+    for item in a.items:
+        rows = [r.row for r in item.results if r.quantitative and r.quantitative.direction == "reverse"
+                and r.row.parsed("target").comparator is None]
+        if rows:
+            which = f"“{rows[0].label}”" + (f"等 {len(rows)} 个" if len(rows) > 1 else "")
+            yield Finding(rows[0].cell("target").ref, f"成本指标{which}目标值未写比较符，按“≤目标值”（越低越好）计分；"
+                                                      f"建议写明“≤”，如“≤{format_parsed(rows[0].parsed('target'))}”。")
+
+
+# --- T 权重与合计 ----------------------------------------------------------------------------------------------
+
+
+@check("T401", "error", "各项分值合计不等于 100", "分值合计 95")
+def weights_not_100(a: Analysis) -> Iterator[Finding]:
+    """All 分值 (预算执行 and every indicator, or every 评分表 row) do not add up to 100."""
+    if a.items and abs(a.total_weight - 100) > 0.005:
+        ref = a.form.field_cell("total").ref
+        yield Finding(ref, f"各项分值合计为 {format_number(round(a.total_weight, 4))}，应为 100；请调整分值。")
+
+
+@check("T402", "warning", "一级指标分值与标准权重不同", "产出指标 40 分（标准 50 分）")
+def level1_weight_differs(a: Analysis) -> Iterator[Finding]:
+    """A first-level group's 分值 add up to something other than the policy's weight (产出 50 / 效益 30 / 满意度 10;
+    投入 20 / 过程 20 / 产出 30 / 效果 30). Allowed "如有特殊情况", so only a warning."""
+    for group in a.groups:
+        if group.policy_weight is not None and a.items and abs(group.weight_sum - group.policy_weight) > 0.005:
+            first = next((item for item in a.items if item.first.level1 and group.label in item.first.level1), None)
+            ref = first.first.cell("weight").ref if first else ""
+            yield Finding(ref, f"{group.label}各指标分值合计 {format_number(round(group.weight_sum, 4))} 分，"
+                               f"评分口径 {a.policy.name} 为 {format_number(group.policy_weight)} 分；如有特殊情况可调整，请确认。")
+
+
+@check("T403", "error", "小计与所列各项之和不符", "投入 填 13.25，各项合计 18.94")
+def subtotal_mismatch(a: Analysis) -> Iterator[Finding]:
+    """A printed subtotal (投入 / 过程 / 产出 / 效果) differs from the sum of its rows' scores."""
+    for group in a.groups:
+        printed = group.subtotal_cell.parsed
+        if printed.is_number and group.score_sum is not None and abs(printed.number - group.score_sum) > a.policy.score_tolerance:
+            yield Finding(group.subtotal_cell.ref, f"{group.label}小计填为 {format_number(printed.number)}，但其下各项得分合计为 "
+                                                   f"{format_number(group.score_sum)}；请更正小计。", group.score_sum)
+
+
+@check("T404", "error", "总分与各项得分之和不符", "总分 填 75，各项合计 72.62")
+def total_mismatch(a: Analysis) -> Iterator[Finding]:
+    """The printed 总分 / 综合得分 differs from 预算执行得分 + Σ 指标得分 (or Σ 评分表 得分)."""
+    cell = a.form.field_cell("total")
+    printed = cell.parsed
+    if printed.is_number and a.total is not None and abs(printed.number - a.total) > a.policy.score_tolerance:
+        yield Finding(cell.ref, f"总分填为 {format_number(printed.number)}，但各项得分合计为 {format_number(a.total)}；请更正。", a.total)
+
+
+@check("T405", "error", "评价等次与总分不符", "总分 72.62，等次填 良")
+def grade_mismatch(a: Analysis) -> Iterator[Finding]:
+    """The printed grade differs from the grade of the total under the policy's bands (优 ≥ 90, 良 ≥ 80, 中 ≥ 60, 差)."""
+    cell = a.form.field_cell("grade")
+    printed = cell.parsed.text
+    if printed and a.grade and printed.strip() not in (a.grade, a.grade + "秀", "优秀" if a.grade == "优" else a.grade):
+        yield Finding(cell.ref, f"评价等次填为“{printed}”，按总分 {format_number(a.total)} 和评分口径 {a.policy.name}"
+                                f"（{a.policy.grade_rule_text()}）应为“{a.grade}”。", a.grade)

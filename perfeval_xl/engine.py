@@ -1,0 +1,60 @@
+"""The pure core's one entry: `evaluate(form, policy)` → issues, proposed cell values, scores, total, grade.
+
+Adapters call this and nothing else of the core. No I/O.
+"""
+
+from __future__ import annotations
+
+from .analysis import Analysis, analyse
+from .checks import run_checks
+from .model import Evaluation, Form, ItemScore, Output, load_family
+from .policy import Policy, load_policy
+from .values import format_number
+
+
+def evaluate(form: Form, policy: Policy | None = None) -> Evaluation:
+    family = load_family(form.family)
+    policy = policy or load_policy(None)
+    analysis = analyse(form, family, policy)
+    evaluation = Evaluation(form, policy.name, run_checks(analysis))
+    evaluation.total, evaluation.grade = analysis.total, analysis.grade
+    if analysis.budget is not None:
+        rate = analysis.budget.rate
+        evaluation.execution_rate = rate.rate if rate else None
+        evaluation.execution_score = analysis.execution_score_used
+    evaluation.subtotals = {g.label: g.score_sum for g in analysis.groups if g.score_sum is not None}
+    evaluation.items = [ItemScore(item.first.label, item.score_cell.ref, item.weight, item.typed, item.suggested,
+                                  item.explanation) for item in analysis.items]
+    evaluation.outputs = proposed_outputs(analysis)
+    return evaluation
+
+
+def proposed_outputs(a: Analysis) -> list[Output]:
+    """What we would write. "fill" cells are written only when empty (or still holding our last value): a typed
+    value always wins. "owned" cells (建议得分, 计分说明) are ours and rewritten every run, blanks included, so
+    a stale suggestion never survives a change."""
+    outputs: list[Output] = []
+    if a.budget is not None and a.budget.rate is not None:
+        rate = a.budget.rate
+        outputs.append(Output(a.form.budget_cell("total", "rate").ref, round(rate.rate, 6), "fill", rate.explanation))
+        outputs.append(Output(a.form.budget_cell("total", "score").ref, rate.score, "fill", rate.explanation))
+    item_by_first_row = {item.first.index: item for item in a.items}
+    for row in a.rows:
+        item = item_by_first_row.get(row.index)
+        if item is not None and item.typed is None and item.suggested is not None and item.score_cell.ref:
+            outputs.append(Output(item.score_cell.ref, item.suggested, "fill", item.explanation))
+        if row.cells.get("suggested") is not None and row.cell("suggested").ref:
+            value = item.suggested if item is not None and item.suggested is not None else ""
+            outputs.append(Output(row.cell("suggested").ref, value, "owned"))
+        if row.cells.get("explanation") is not None and row.cell("explanation").ref:
+            text = item.explanation if item is not None else ""
+            outputs.append(Output(row.cell("explanation").ref, text, "owned"))
+    for group in a.groups:
+        if group.subtotal_cell.ref and group.score_sum is not None:
+            outputs.append(Output(group.subtotal_cell.ref, group.score_sum, "fill",
+                                  f"{group.label}各项得分合计 {format_number(group.score_sum)}"))
+    if a.total is not None:
+        outputs.append(Output(a.form.field_cell("total").ref, a.total, "fill", "各项得分合计"))
+        outputs.append(Output(a.form.field_cell("grade").ref, a.grade, "fill",
+                              f"总分 {format_number(a.total)}，{a.policy.grade_rule_text()}（{a.policy.name}）"))
+    return [o for o in outputs if o.cell]

@@ -1,0 +1,156 @@
+"""The records the core works on: a form as read (cells with their addresses) and what checking it gives back.
+
+No I/O here. Adapters (openpyxl, calamine, xlwings) build a `Form`; the engine returns an `Evaluation`; adapters
+write it back. Everything is plain data so the CLI, the workbook and pandas can all show the same records.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from .values import Parsed, parse_value
+
+
+@dataclass
+class Cell:
+    """One cell as read: its raw value and where it is (`ref` like "E12"; "" when the form has no such cell)."""
+
+    value: Any = None
+    ref: str = ""
+    is_formula: bool = False  # the cell holds a formula (only known where the reader can see formulas)
+
+    @property
+    def parsed(self) -> Parsed:
+        return parse_value(self.value)
+
+
+EMPTY = Cell()
+
+
+@dataclass
+class Form:
+    """A 自评表 as read from one sheet. Keys follow the family description (families/*.toml)."""
+
+    family: str
+    sheet: str
+    fields: dict[str, Cell] = field(default_factory=dict)
+    budget: dict[str, dict[str, Cell]] = field(default_factory=dict)  # standard: row key -> column key -> cell
+    funding: dict[str, Cell] = field(default_factory=dict)  # legacy funding lines
+    rows: list[dict[str, Cell]] = field(default_factory=list)  # 绩效指标 (standard) or 评分表 (legacy) rows
+    subtotals: dict[str, Cell] = field(default_factory=dict)  # legacy: group label -> printed subtotal cell
+    source: str = ""  # file name, for messages
+    layout: str = "template"  # "template" or the name of a recognised foreign layout
+
+    def field_cell(self, key: str) -> Cell:
+        return self.fields.get(key, EMPTY)
+
+    def budget_cell(self, row: str, column: str) -> Cell:
+        return self.budget.get(row, {}).get(column, EMPTY)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding, like a linter's: where, which rule, how bad, what to do, and the value we would suggest."""
+
+    code: str
+    severity: str  # "error" | "warning" | "info"
+    cell: str  # "E12", or "" for the whole form
+    message: str
+    suggested: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity, "cell": self.cell, "message": self.message,
+                "suggested": self.suggested}
+
+
+@dataclass(frozen=True)
+class Output:
+    """A value the engine proposes for a cell.
+
+    mode "fill": write only if the cell is empty, or still holds what we wrote last time (a typed value wins).
+    mode "owned": a cell only we write (建议得分, 计分说明): always written.
+    """
+
+    cell: str
+    value: Any
+    mode: str
+    explanation: str = ""
+
+
+@dataclass
+class ItemScore:
+    """How one scored line came out: for the report and the 计分说明 column."""
+
+    label: str
+    cell: str  # the 得分 cell
+    weight: float | None
+    typed: float | None
+    suggested: float | None
+    explanation: str
+
+
+@dataclass
+class Evaluation:
+    form: Form
+    policy_name: str
+    issues: list[Issue] = field(default_factory=list)
+    outputs: list[Output] = field(default_factory=list)
+    items: list[ItemScore] = field(default_factory=list)
+    execution_rate: float | None = None
+    execution_score: float | None = None
+    total: float | None = None
+    grade: str | None = None
+    subtotals: dict[str, float] = field(default_factory=dict)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for issue in self.issues if issue.severity == severity)
+
+    @property
+    def errors(self) -> int:
+        return self.count("error")
+
+    @property
+    def warnings(self) -> int:
+        return self.count("warning")
+
+
+@dataclass(frozen=True)
+class Family:
+    """A form family description (families/<id>.toml), as loaded."""
+
+    id: str
+    title: str
+    sheet: str
+    template_file: str
+    data: dict[str, Any]
+
+    @property
+    def fields(self) -> dict[str, dict[str, Any]]:
+        return self.data.get("fields", {})
+
+    @property
+    def table(self) -> dict[str, Any]:
+        """The scored table: [indicators] (standard) or [score_table] (legacy)."""
+        return self.data.get("indicators") or self.data.get("score_table") or {}
+
+    @property
+    def table_columns(self) -> list[str]:
+        return [column["key"] for column in self.table.get("columns", [])]
+
+
+@lru_cache(maxsize=None)
+def load_family(family_id: str) -> Family:
+    resource = resources.files("perfeval_xl") / "families" / f"{family_id}.toml"
+    if not resource.is_file():
+        raise ValueError(f"没有名为“{family_id}”的表样。可用的有：{'、'.join(family_ids())}")
+    data = tomllib.loads(resource.read_text(encoding="utf-8"))
+    return Family(data["id"], data["title"], data["sheet"], data["template_file"], data)
+
+
+def family_ids() -> list[str]:
+    folder = resources.files("perfeval_xl") / "families"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))

@@ -1,0 +1,133 @@
+"""Scoring policies: every number and choice that differs between provinces, as data (TOML).
+
+`load_policy("national-2020")` loads a shipped policy; `load_policy("D:/财政局/本市口径.toml")` loads a bureau's own.
+A policy file may say `extends = "<name or path>"` and list only what differs.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+DEFAULT_POLICY = "national-2020"
+SEVERITIES = ("error", "warning", "info", "off")
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be loaded; the message is Chinese and names the file."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    title: str
+    weights: dict[str, float]
+    execution_denominator: str
+    low_rate_warning: float
+    reverse_rule: str
+    cost_without_comparator: str
+    exact_tolerance: float
+    over_completion_threshold: float
+    zero_cost_actual: str
+    qualitative_bands: dict[str, tuple[float, float]]
+    achieved_words: tuple[str, ...]
+    grade_bands: tuple[tuple[float, str], ...]
+    decimals: int
+    score_tolerance: float
+    severity: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+
+    def grade(self, total: float | None) -> str | None:
+        if total is None:
+            return None
+        for lower, grade in self.grade_bands:
+            if total >= lower:
+                return grade
+        return self.grade_bands[-1][1]
+
+    def grade_rule_text(self) -> str:
+        return "、".join(f"≥{lower:g} {grade}" for lower, grade in self.grade_bands[:-1]) + f"、其余 {self.grade_bands[-1][1]}"
+
+
+def shipped_policy_names() -> list[str]:
+    folder = resources.files("perfeval_xl") / "policies"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _read_toml(name_or_path: str) -> tuple[dict[str, Any], str]:
+    path = Path(name_or_path)
+    if name_or_path.endswith(".toml") or path.exists():
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8")), str(path)
+        except FileNotFoundError:
+            raise PolicyError(f"评分口径文件不存在：{name_or_path}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise PolicyError(f"评分口径文件 {name_or_path} 格式有误：{exc}") from None
+    resource = resources.files("perfeval_xl") / "policies" / f"{name_or_path}.toml"
+    if not resource.is_file():
+        names = "、".join(shipped_policy_names())
+        raise PolicyError(f"没有名为“{name_or_path}”的评分口径。可用的有：{names}；也可以给出 .toml 文件路径。")
+    return tomllib.loads(resource.read_text(encoding="utf-8")), f"{name_or_path}（内置）"
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _resolve(name_or_path: str, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
+    if name_or_path in seen:
+        raise PolicyError(f"评分口径 {name_or_path} 的 extends 形成了循环：{' → '.join(seen + (name_or_path,))}")
+    data, source = _read_toml(name_or_path)
+    parent = data.get("extends")
+    if parent:
+        base, _ = _resolve(str(parent), seen + (name_or_path,))
+        data = _merge(base, data)
+    return data, source
+
+
+def load_policy(name_or_path: str | None = None) -> Policy:
+    data, source = _resolve(name_or_path or DEFAULT_POLICY)
+    try:
+        q, e, qual = data["quantitative"], data["execution"], data["qualitative"]
+        severity = {str(k): str(v) for k, v in data.get("severity", {}).items()}
+        bad = {k: v for k, v in severity.items() if v not in SEVERITIES}
+        if bad:
+            raise PolicyError(f"评分口径 {source} 的 [severity] 只能取 {'/'.join(SEVERITIES)}，而 {bad} 不是。")
+        if e["denominator"] not in ("annual", "initial"):
+            raise PolicyError(f"评分口径 {source} 的 execution.denominator 只能是 annual（全年预算数）或 initial（年初预算数）。")
+        if q["reverse_rule"] not in ("ratio", "linear"):
+            raise PolicyError(f"评分口径 {source} 的 quantitative.reverse_rule 只能是 ratio 或 linear。")
+        return Policy(
+            name=str(data.get("name", name_or_path)),
+            title=str(data.get("title", data.get("name", ""))),
+            weights={k: float(v) for k, v in data["weights"].items()},
+            execution_denominator=e["denominator"],
+            low_rate_warning=float(e["low_rate_warning"]),
+            reverse_rule=q["reverse_rule"],
+            cost_without_comparator=q["cost_without_comparator"],
+            exact_tolerance=float(q["exact_tolerance"]),
+            over_completion_threshold=float(q["over_completion_threshold"]),
+            zero_cost_actual=q["zero_cost_actual"],
+            qualitative_bands={tier: (float(qual[tier][0]), float(qual[tier][1])) for tier in ("achieved", "partial", "failed")},
+            achieved_words=tuple(qual["achieved_words"]),
+            grade_bands=tuple((float(lo), str(g)) for lo, g in data["grades"]["bands"]),
+            decimals=int(data["rounding"]["decimals"]),
+            score_tolerance=float(data["rounding"]["score_tolerance"]),
+            severity=severity,
+            source=source,
+        )
+    except KeyError as exc:
+        raise PolicyError(f"评分口径 {source} 缺少设置项 {exc}；请以 national-2020.toml 为底本修改。") from None
+    except (TypeError, ValueError, IndexError) as exc:
+        if isinstance(exc, PolicyError):
+            raise
+        raise PolicyError(f"评分口径 {source} 有一项设置的取值不对：{exc}") from None

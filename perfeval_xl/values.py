@@ -1,0 +1,207 @@
+"""Reading what people type into a 自评表 cell.
+
+Pure functions: a raw cell value (str, number, None, …) in, a `Parsed` record out. Nothing here raises on any
+input: a value we cannot read becomes kind "text" (qualitative) or "error", and the caller decides what that means.
+
+Real forms write the same thing many ways: `≥10台`, `＞＝10台`, `≧ 10 台`, `不少于10台`; `26.16%`, `0.2616`, `26.16`,
+`26.16百分比`; `97.73万元`, `977300元`, `１２３`, `1,234.5`. All are normalised here so the scoring rules never see
+the variety.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+# Comparator glyphs and words, normalised to one of ">=", "<=", "=", ">", "<".
+# Longest first, so that "大于等于" wins over "大于".
+_COMPARATOR_WORDS: list[tuple[str, str]] = [
+    ("大于或等于", ">="), ("小于或等于", "<="), ("大于等于", ">="), ("小于等于", "<="),
+    ("不低于", ">="), ("不少于", ">="), ("不小于", ">="), ("至少", ">="),
+    ("不高于", "<="), ("不超过", "<="), ("不大于", "<="), ("不多于", "<="), ("控制在", "<="),
+    (">=", ">="), ("=>", ">="), ("<=", "<="), ("=<", "<="),
+    ("≥", ">="), ("≧", ">="), ("⩾", ">="), ("≤", "<="), ("≦", "<="), ("⩽", "<="),
+    ("大于", ">"), ("高于", ">"), ("小于", "<"), ("低于", "<"),
+    (">", ">"), ("<", "<"), ("=", "="), ("═", "="), ("等于", "="),
+]
+_COMPARATOR_SYMBOL = {">=": "≥", "<=": "≤", "=": "=", ">": ">", "<": "<"}
+
+# Units that convert into each other. Money is kept in 万元 because both official layouts print 万元.
+MONEY_FACTORS_TO_WANYUAN = {"元": 1e-4, "千元": 1e-1, "万元": 1.0, "万": 1.0, "亿元": 1e4, "亿": 1e4}
+PERCENT_UNITS = {"%", "百分比", "百分点"}
+# Words that mean "does not apply" in a cell.
+NOT_APPLICABLE = {"—", "-", "--", "——", "/", "／", "无", "不适用", "n/a", "na", "N/A", "－", "―", "─"}
+EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
+
+_NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_QUANTITY_RE = re.compile(rf"^(?P<num>{_NUMBER})\s*(?P<unit>[^\d\s]{{0,6}}?)\s*(?:以上|以内|以下)?$")
+_WORD_SUFFIX = {"以上": ">=", "以内": "<=", "以下": "<="}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One cell value as understood.
+
+    kind: "empty" | "na" (—, /, 无) | "number" | "text" (qualitative or unreadable) | "error" (#DIV/0!…)
+    For "number": `number` in `unit` (normalised: 万元 for money, "%" for percent with number in percent
+    points, e.g. 26.16), `comparator` (None when none was typed), `typed_as_text` when the person typed digits
+    into a text cell (a number format problem worth a gentle warning).
+    """
+
+    kind: str
+    raw: object = None
+    number: float | None = None
+    unit: str = ""
+    comparator: str | None = None
+    typed_as_text: bool = False
+    text: str = ""
+
+    @property
+    def is_number(self) -> bool:
+        return self.kind == "number"
+
+    @property
+    def is_blank(self) -> bool:
+        """Empty or 'not applicable': nothing to score."""
+        return self.kind in ("empty", "na")
+
+    @property
+    def is_percent(self) -> bool:
+        return self.unit == "%"
+
+    @property
+    def is_money(self) -> bool:
+        return self.unit == "万元"
+
+
+def normalise_text(text: str) -> str:
+    """Full-width to half-width (NFKC), strip, fold inner whitespace and line breaks."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\u3000", " ").replace("\xa0", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def label_key(text: object) -> str:
+    """A label as compared when finding a form by its labels: no spaces, no line breaks, no punctuation."""
+    if text is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(text))
+    return re.sub(r"[\s:：,，.。、()（）\[\]【】*＊]", "", text)
+
+
+def _split_comparator(text: str) -> tuple[str | None, str]:
+    for word, comparator in _COMPARATOR_WORDS:
+        if text.startswith(word):
+            return comparator, text[len(word):].strip()
+    return None, text
+
+
+def _normalise_unit(unit: str, number: float) -> tuple[str, float]:
+    unit = unit.strip()
+    if unit in PERCENT_UNITS:
+        return "%", number
+    if unit in MONEY_FACTORS_TO_WANYUAN:
+        return "万元", number * MONEY_FACTORS_TO_WANYUAN[unit]
+    return unit, number
+
+
+def parse_value(raw: object) -> Parsed:
+    """Read one cell value. Never raises."""
+    if raw is None:
+        return Parsed("empty", raw)
+    if isinstance(raw, bool):
+        return Parsed("text", raw, text=str(raw))
+    if isinstance(raw, (int, float)):
+        number = float(raw)
+        if math.isnan(number) or math.isinf(number):
+            return Parsed("error", raw, text=str(raw))
+        return Parsed("number", raw, number=number)
+    if isinstance(raw, (datetime, date)):
+        return Parsed("text", raw, text=raw.isoformat())
+    try:
+        text = normalise_text(str(raw))
+    except Exception:  # a str() that fails is an object we cannot read; say so, don't crash
+        return Parsed("error", raw, text=repr(raw))
+    if text == "":
+        return Parsed("empty", raw)
+    if text in NOT_APPLICABLE or text.lower() in NOT_APPLICABLE:
+        return Parsed("na", raw, text=text)
+    if text.upper() in EXCEL_ERRORS:
+        return Parsed("error", raw, text=text.upper())
+    comparator, rest = _split_comparator(text)
+    match = _QUANTITY_RE.match(rest)
+    if match:
+        try:
+            number = float(match.group("num").replace(",", ""))
+        except ValueError:
+            return Parsed("text", raw, text=text)
+        if math.isinf(number):
+            return Parsed("text", raw, text=text)
+        suffix = next((w for w in _WORD_SUFFIX if rest.endswith(w)), None)
+        if comparator is None and suffix:
+            comparator = _WORD_SUFFIX[suffix]
+        unit, number = _normalise_unit(match.group("unit"), number)
+        return Parsed("number", raw, number=number, unit=unit, comparator=comparator, typed_as_text=True, text=text)
+    return Parsed("text", raw, text=text)
+
+
+def format_number(number: float) -> str:
+    """Shortest plain decimal form (no exponent): 2.5, 10, 0.0001."""
+    if number == int(number) and abs(number) < 1e15:
+        return str(int(number))
+    text = f"{number:.10f}".rstrip("0").rstrip(".")
+    return text if float(text) == number else repr(number)
+
+
+def format_parsed(value: Parsed) -> str:
+    """The canonical text of a parsed value: `≥10台`, `193.5万元`, `26.16%`, `项目按期完成`."""
+    if value.kind == "number":
+        prefix = _COMPARATOR_SYMBOL.get(value.comparator, "") if value.comparator else ""
+        return f"{prefix}{format_number(value.number)}{value.unit}"
+    if value.kind in ("empty",):
+        return ""
+    return value.text
+
+
+def as_fraction(value: Parsed) -> float | None:
+    """A rate typed as 0.2616, 26.16, `26.16%` or `1` (meaning 100 %), as a fraction.
+
+    A bare number above 1.5 is read as percent points: nobody executes a budget at 150 × 100 %, while 1.5 as a
+    ratio is plausible. Used for 执行率 cells, where the form prints a percentage.
+    """
+    if value.kind != "number":
+        return None
+    if value.unit == "%":
+        return value.number / 100
+    if value.unit:
+        return None
+    return value.number if abs(value.number) <= 1.5 else value.number / 100
+
+
+def as_amount(value: Parsed) -> float | None:
+    """An amount in 万元 (the unit both layouts print); bare numbers are taken as 万元."""
+    if value.kind != "number" or value.unit not in ("", "万元"):
+        return None
+    return value.number
+
+
+def comparable(target: Parsed, actual: Parsed) -> tuple[float, float] | None:
+    """Target and actual on one scale, or None when their units cannot be compared.
+
+    A bare number next to a unit takes that unit (`23` against `11台`): forms often leave the unit off the actual.
+    """
+    if target.kind != "number" or actual.kind != "number":
+        return None
+    if target.unit == actual.unit:
+        return target.number, actual.number
+    # A percent cell in Excel holds 0.96 and shows 96%: a bare number beside a percent is read as a rate.
+    if target.unit == "%" and not actual.unit:
+        return target.number, as_fraction(actual) * 100
+    if actual.unit == "%" and not target.unit:
+        return as_fraction(target) * 100, actual.number
+    if not target.unit or not actual.unit:
+        return target.number, actual.number
+    return None
