@@ -104,6 +104,13 @@ def year_not_valid(a: Analysis) -> Iterator[Finding]:
         yield Finding(cell.ref, f"年度“{format_parsed(parsed)}”不是有效年份，请填写四位数字年份，如 2023。")
 
 
+@check("F103", "error", "评分口径不存在", "评分口径 填了 “湖北”")
+def policy_name_unknown(a: Analysis) -> Iterator[Finding]:
+    """The form's 评分口径 cell names no shipped policy and no policy file. Raised by `resolve_policy` before the
+    analysis (the form is then scored under national-2020), so this function itself finds nothing."""
+    return iter(())
+
+
 # --- V 数值 ----------------------------------------------------------------------------------------------------
 
 

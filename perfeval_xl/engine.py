@@ -7,16 +7,34 @@ from __future__ import annotations
 
 from .analysis import Analysis, analyse
 from .checks import run_checks
-from .model import Evaluation, Form, ItemScore, Output, load_family
-from .policy import Policy, load_policy
+from .model import Evaluation, Form, Issue, ItemScore, Output, load_family
+from .policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from .values import format_number
 
 
-def evaluate(form: Form, policy: Policy | None = None) -> Evaluation:
+def resolve_policy(form: Form, override: str | None = None) -> tuple[Policy, list[Issue]]:
+    """The policy to use: `override` (the --policy option) wins, else the form's 评分口径 cell, else the default.
+
+    An unknown name in the form is reported (F103) and the default used; an unknown --policy raises PolicyError.
+    """
+    if override:
+        return load_policy(override), []
+    cell = form.field_cell("policy")
+    name = cell.parsed.text if not cell.parsed.is_blank else ""
+    if not name:
+        return load_policy(DEFAULT_POLICY), []
+    try:
+        return load_policy(name), []
+    except PolicyError as exc:
+        return load_policy(DEFAULT_POLICY), [Issue("F103", "error", cell.ref, f"{exc} 本次按 {DEFAULT_POLICY} 计算。")]
+
+
+def evaluate(form: Form, policy: Policy | None = None, notes: list[Issue] | None = None) -> Evaluation:
+    """Check and score one form. `notes` are issues found before evaluation (e.g. an unknown 评分口径)."""
     family = load_family(form.family)
     policy = policy or load_policy(None)
     analysis = analyse(form, family, policy)
-    evaluation = Evaluation(form, policy.name, run_checks(analysis))
+    evaluation = Evaluation(form, policy.name, list(notes or []) + run_checks(analysis))
     evaluation.total, evaluation.grade = analysis.total, analysis.grade
     if analysis.budget is not None:
         rate = analysis.budget.rate

@@ -1,0 +1,77 @@
+"""Find the form in a `GridBook` and turn it into a `Form`.
+
+A workbook made from our templates is read by its defined names (docs/template.md); other layouts go through
+label recognition (layout.py). Which family a workbook is comes from its names, or from `family=` when given.
+"""
+
+from __future__ import annotations
+
+from .grid import Area, FormReadError, Grid, GridBook, ref
+from .model import Cell, Family, Form, family_ids, load_family
+
+
+def _cell(grid: Grid, row: int, col: int) -> Cell:
+    return Cell(grid.get(row, col), ref(row, col), grid.is_formula(row, col))
+
+
+def _grid_for(book: GridBook, area: Area, what: str) -> Grid:
+    grid = book.sheets.get(area.sheet)
+    if grid is None:
+        raise FormReadError(f"{book.source}：名称“{what}”指向的工作表“{area.sheet}”不存在。")
+    return grid
+
+
+def detect_family(book: GridBook) -> Family | None:
+    """The family whose table name (绩效指标 / 评分表) the workbook defines."""
+    for family_id in family_ids():
+        family = load_family(family_id)
+        if family.table.get("name") in book.names:
+            return family
+    return None
+
+
+def form_from_names(book: GridBook, family: Family) -> Form:
+    table_area = book.names.get(family.table["name"])
+    if table_area is None:
+        raise FormReadError(f"{book.source}：找不到名称“{family.table['name']}”，不是由本工具模板生成的{family.title}。")
+    grid = _grid_for(book, table_area, family.table["name"])
+    form = Form(family.id, grid.name, source=book.source, layout="template")
+
+    for key, spec in family.fields.items():
+        area = book.names.get(spec["name"])
+        if area is not None and area.sheet == grid.name:
+            form.fields[key] = _cell(grid, area.top, area.left)
+
+    budget_spec = family.data.get("budget")
+    if budget_spec and budget_spec["name"] in book.names:
+        area = book.names[budget_spec["name"]]
+        for r, row_spec in enumerate(budget_spec["rows"]):
+            form.budget[row_spec["key"]] = {
+                col_spec["key"]: _cell(grid, area.top + r, area.left + c)
+                for c, col_spec in enumerate(budget_spec["columns"]) if c < area.width and r < area.height}
+
+    for key, spec in family.data.get("funding", {}).items():
+        area = book.names.get(spec["name"])
+        if area is not None:
+            form.funding[key] = _cell(grid, area.top, area.left)
+
+    columns = family.table_columns
+    for r in range(table_area.top, table_area.bottom + 1):
+        form.rows.append({key: _cell(grid, r, table_area.left + c) for c, key in enumerate(columns)
+                          if c < table_area.width})
+
+    for group in family.table.get("groups", []):
+        area = book.names.get(group.get("subtotal_name", ""))
+        if area is not None:
+            form.subtotals[group["label"]] = _cell(grid, area.top, area.left)
+    return form
+
+
+def read_form(book: GridBook, family_id: str | None = None) -> Form:
+    """The form in `book`: by defined names when the workbook has ours, else by recognising its labels."""
+    family = load_family(family_id) if family_id else detect_family(book)
+    if family is not None and family.table.get("name") in book.names:
+        return form_from_names(book, family)
+    from .layout import recognise  # label recognition for forms not made from our templates
+
+    return recognise(book, family)

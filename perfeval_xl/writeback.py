@@ -1,0 +1,179 @@
+"""What to write back into a checked workbook, decided once for every adapter (openpyxl file, live Excel).
+
+Pure: given the evaluation, what the cells hold now and what we wrote last time (the state kept in the `校验结果`
+sheet), it returns the cells to write, the cells to mark, the rows of the `校验结果` sheet and the new state.
+
+The rules that keep a person's work safe:
+- A "fill" cell is written only when it is empty or still holds exactly what we wrote last time. Anything else is
+  a value a person typed (or a formula), and it wins: we report, we don't overwrite.
+- "owned" cells (建议得分, 计分说明) and the `校验结果` sheet are ours and rewritten every run.
+- Marks (fill colours) remember the colour they replaced, so 清除标记 puts it back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Evaluation, Form
+from .values import format_number
+
+RESULTS_SHEET = "校验结果"
+STATE_HEADER = "本工具填入的单元格（再次校验时据此更新；清除标记时据此还原，请勿修改）"
+STATE_COLUMNS = ["单元格", "填入值", "标记", "原底色"]
+SEVERITY_LABEL = {"error": "错误", "warning": "警告", "info": "提示"}
+MARK_COLOURS = {"error": "FFC7CE", "warning": "FFEB9C"}  # Excel's own "bad" and "neutral" fills
+RESULTS_COLUMNS = ["序号", "级别", "代码", "单元格", "说明", "建议值"]
+
+
+@dataclass
+class StateEntry:
+    cell: str
+    filled: Any = None  # the value we wrote (None when we only marked the cell)
+    mark: str = ""  # the severity we marked it with, "" when not marked
+    original_fill: str = ""  # the fill colour the mark replaced ("" = none)
+
+
+@dataclass
+class WritePlan:
+    values: dict[str, Any] = field(default_factory=dict)  # cell -> value, on the form's sheet
+    marks: dict[str, str] = field(default_factory=dict)  # cell -> severity ("error" / "warning")
+    notes: dict[str, str] = field(default_factory=dict)  # cell -> note text (where the adapter can add notes)
+    unmark: dict[str, str] = field(default_factory=dict)  # cell -> fill to restore (marks from the last run now gone)
+    kept_typed: list[str] = field(default_factory=list)  # fill cells left alone because a person typed there
+    results: list[list[Any]] = field(default_factory=list)  # the 校验结果 sheet, from A1
+    links: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) in results -> cell on the form
+    state: list[StateEntry] = field(default_factory=list)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+    return str(a) == str(b)
+
+
+def read_state(results_values: list[list[Any]] | None) -> dict[str, StateEntry]:
+    """The state section of an existing `校验结果` sheet (as values from A1)."""
+    if not results_values:
+        return {}
+    start = next((i for i, row in enumerate(results_values) if row and row[0] == STATE_HEADER), None)
+    if start is None:
+        return {}
+    state = {}
+    for row in results_values[start + 2:]:
+        if not row or not row[0]:
+            break
+        cells = list(row) + [None] * 4
+        filled = None if cells[1] in ("", None) else cells[1]
+        state[str(cells[0])] = StateEntry(str(cells[0]), filled, str(cells[2] or ""), str(cells[3] or ""))
+    return state
+
+
+def plan(evaluation: Evaluation, current: dict[str, Any], formula_cells: set[str], previous: dict[str, StateEntry],
+         current_fills: dict[str, str] | None = None, default_fill: dict[str, str] | None = None) -> WritePlan:
+    """Decide every write.
+
+    current: what each cell the engine talks about holds now (value as read).
+    formula_cells: cells known to hold formulas (never written; their formula computes the value).
+    previous: the state from the last run.
+    current_fills: the fill colour of cells, where the adapter can read it (openpyxl); else default_fill gives the
+    template's colour for the cell's role, so an unmark restores the form's look.
+    """
+    result = WritePlan()
+    current_fills = current_fills or {}
+    default_fill = default_fill or {}
+    filled: dict[str, Any] = {}
+    for output in evaluation.outputs:
+        if output.mode == "owned":
+            result.values[output.cell] = output.value
+            continue
+        now = current.get(output.cell)
+        ours_last_time = output.cell in previous and same_value(previous[output.cell].filled, now)
+        if output.cell in formula_cells:
+            continue
+        if now is None or ours_last_time:
+            result.values[output.cell] = output.value
+            filled[output.cell] = output.value
+        else:
+            result.kept_typed.append(output.cell)
+    # A cell we filled last time and no longer fill (its input was removed): empty it again, if still ours.
+    for cell, entry in previous.items():
+        if entry.filled is not None and cell not in filled and cell not in result.values:
+            if same_value(entry.filled, current.get(cell)) and cell not in formula_cells:
+                result.values[cell] = None
+
+    worst: dict[str, str] = {}
+    messages: dict[str, list[str]] = {}
+    for issue in evaluation.issues:
+        if not issue.cell:
+            continue
+        messages.setdefault(issue.cell, []).append(f"[{issue.code}] {issue.message}")
+        if issue.severity in MARK_COLOURS and (worst.get(issue.cell) != "error"):
+            worst[issue.cell] = issue.severity
+    result.marks = worst
+    result.notes = {cell: "\n".join(texts) for cell, texts in messages.items() if cell in worst}
+
+    cells = sorted(set(filled) | set(worst), key=_cell_order)
+    for cell in cells:
+        if cell in worst:
+            # Keep the colour found before our first mark: a cell marked last run shows our colour now.
+            original = previous[cell].original_fill if cell in previous and previous[cell].mark else \
+                current_fills.get(cell, default_fill.get(cell, ""))
+        else:
+            original = ""
+        result.state.append(StateEntry(cell, filled.get(cell), worst.get(cell, ""), original))
+    for cell, entry in previous.items():
+        if entry.mark and cell not in worst:
+            result.unmark[cell] = entry.original_fill
+    result.results, result.links = results_sheet(evaluation, result.state)
+    return result
+
+
+def _cell_order(cell: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    return (int(digits) if digits else 0, cell)
+
+
+def summary_line(evaluation: Evaluation) -> str:
+    total = format_number(evaluation.total) if evaluation.total is not None else "—"
+    rate = f"{evaluation.execution_rate * 100:.2f}%" if evaluation.execution_rate is not None else "—"
+    parts = [f"总分 {total}", f"等次 {evaluation.grade or '—'}"]
+    if evaluation.form.budget:
+        parts.insert(0, f"执行率 {rate}")
+    parts += [f"错误 {evaluation.errors}", f"警告 {evaluation.warnings}", f"评分口径 {evaluation.policy_name}"]
+    return "，".join(parts)
+
+
+def results_sheet(evaluation: Evaluation, state: list[StateEntry]) -> tuple[list[list[Any]], dict[tuple[int, int], str]]:
+    """The `校验结果` sheet as rows of values, and which cells link to the form."""
+    form: Form = evaluation.form
+    rows: list[list[Any]] = [
+        ["校验结果", f"{form.source}（{form.sheet}）"],
+        ["汇总", summary_line(evaluation)],
+        [],
+        RESULTS_COLUMNS,
+    ]
+    links: dict[tuple[int, int], str] = {}
+    for number, issue in enumerate(evaluation.issues, start=1):
+        suggested = issue.suggested if issue.suggested is not None else ""
+        rows.append([number, SEVERITY_LABEL[issue.severity], issue.code, issue.cell or "（全表）", issue.message, suggested])
+        if issue.cell:
+            links[(len(rows) - 1, 3)] = issue.cell
+    if not evaluation.issues:
+        rows.append(["", "", "", "", "未发现问题。", ""])
+    rows += [[], ["计分明细"], ["指标", "得分单元格", "分值", "填报得分", "规则得分", "计分说明"]]
+    for item in evaluation.items:
+        rows.append([item.label, item.cell, _blank(item.weight), _blank(item.typed), _blank(item.suggested), item.explanation])
+        if item.cell:
+            links[(len(rows) - 1, 1)] = item.cell
+    rows += [[], [STATE_HEADER], STATE_COLUMNS]
+    for entry in state:
+        rows.append([entry.cell, _blank(entry.filled), entry.mark, entry.original_fill])
+    width = max(len(r) for r in rows)
+    return [list(r) + [None] * (width - len(r)) for r in rows], links
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
