@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .grid import Area, FormReadError, Grid, GridBook, ref
 from .model import Cell, Family, Form, family_ids, load_family
+from .writeback import RESULTS_SHEET, StateEntry, read_state, same_value
 
 
 def _cell(grid: Grid, row: int, col: int) -> Cell:
@@ -68,10 +69,31 @@ def form_from_names(book: GridBook, family: Family) -> Form:
 
 
 def read_form(book: GridBook, family_id: str | None = None) -> Form:
-    """The form in `book`: by defined names when the workbook has ours, else by recognising its labels."""
+    """The form in `book`: by defined names when the workbook has ours, else by recognising its labels.
+
+    Cells that still hold what we filled in on an earlier run are read as empty, so the rules compute them afresh
+    (a changed input updates our value) instead of mistaking them for values a person typed.
+    """
     family = load_family(family_id) if family_id else detect_family(book)
     if family is not None and family.table.get("name") in book.names:
-        return form_from_names(book, family)
-    from .layout import recognise  # label recognition for forms not made from our templates
+        form = form_from_names(book, family)
+    else:
+        from .layout import recognise  # label recognition for forms not made from our templates
 
-    return recognise(book, family)
+        form = recognise(book, family)
+    if RESULTS_SHEET in book.sheets:
+        forget_our_fills(form, read_state(book.sheets[RESULTS_SHEET].values))
+    return form
+
+
+def forget_our_fills(form: Form, previous: dict[str, StateEntry]) -> None:
+    """Blank the cells whose value is still the one we wrote last time (see writeback.plan)."""
+    if not previous:
+        return
+    cells = list(form.fields.values()) + list(form.funding.values()) + list(form.subtotals.values())
+    cells += [cell for row in form.budget.values() for cell in row.values()]
+    cells += [cell for row in form.rows for cell in row.values()]
+    for cell in cells:
+        entry = previous.get(cell.ref)
+        if entry is not None and entry.filled is not None and same_value(entry.filled, cell.value):
+            cell.value = None

@@ -57,3 +57,53 @@ def seed_004_form(first_row: int = 20) -> Form:
         cells["explanation"] = Cell(None, f"K{r}")
         form.rows.append(cells)
     return form
+
+
+# Seed 000 (晋中 2020, legacy 评分表): (一级, 二级, 三级, 指标分值, 评价得分), as printed.
+SEED_000_SCORE_ROWS = [
+    ("投入", "项目目标", "项目立项规范性", 3, 2.25),
+    ("投入", "项目目标", "绩效目标合理性", 4, 4.00),
+    ("投入", "项目目标", "绩效指标明确性", 4, 4.00),
+    ("投入", "资金落实", "资金到位率", 3, 2.85),
+    ("投入", "资金落实", "到位及时率", 3, 3.00),
+    ("投入", "资金落实", "预算执行率", 3, 2.84),
+    ("过程", "业务管理", "管理制度健全性", 3, 3.00),
+    ("过程", "业务管理", "制度执行有效性", 3, 3.00),
+    ("过程", "业务管理", "项目质量可控性", 4, 4.00),
+    ("过程", "财务管理", "管理制度健全性", 3, 3.00),
+    ("过程", "财务管理", "资金使用合规性", 3, 3.00),
+    ("过程", "财务管理", "财务监控有效性", 4, 4.00),
+    ("产出", "项目产出", "实际完成率", 8, 8.00),
+    ("产出", "项目产出", "完成及时率", 7, 0.00),
+    ("产出", "项目产出", "质量达标率", 8, 8.00),
+    ("产出", "项目产出", "成本节约率", 7, 2.78),
+    ("效果", "项目效果", "经济效益", 0, 0.00),
+    ("效果", "项目效果", "社会效益", 20, 20.00),
+    ("效果", "项目效果", "生态效益", 0, 0.00),
+    ("效果", "项目效果", "可持续影响", 0, 0.00),
+    ("效果", "满意度", "社会公众或服务对象满意度", 10, 10.00),
+]
+SEED_000_SUBTOTALS = {"投入": 13.25, "过程": 20.00, "产出": 18.78, "效果": 30.00}
+SEED_000_FUNDING = {"planned_own": 170.00, "planned_other": 0.00, "arrived": 161.69, "spent_own": 153.33,
+                    "spent_carryover": 7.02, "spent_upper": 0.00, "spent_other": 0.00}
+
+
+def seed_000_form() -> Form:
+    form = Form("legacy", "自评表", source="seed-000")
+    form.fields = {
+        "project_name": Cell("信息网络软件、硬件购置更新", "C4"),
+        "department": Cell("731", "C5"),
+        "implementing_unit": Cell("晋中市住房公积金管理中心", "F5"),
+        "year": Cell(2020, "C2"),
+        "total": Cell(87.72, "G60"),
+        "grade": Cell("良", "G61"),
+    }
+    form.funding = {key: Cell(value, f"E{8 + i}") for i, (key, value) in enumerate(SEED_000_FUNDING.items())}
+    for offset, (l1, l2, name, weight, score) in enumerate(SEED_000_SCORE_ROWS):
+        r = 30 + offset
+        form.rows.append({"level1": Cell(l1, f"A{r}"), "level2": Cell(l2, f"B{r}"), "name": Cell(name, f"C{r}"),
+                          "weight": Cell(weight, f"D{r}"), "planned_value": Cell(None, f"E{r}"),
+                          "actual_value": Cell(None, f"F{r}"), "score": Cell(score, f"G{r}"),
+                          "suggested": Cell(None, f"H{r}"), "explanation": Cell(None, f"I{r}")})
+    form.subtotals = {label: Cell(value, f"G{54 + i}") for i, (label, value) in enumerate(SEED_000_SUBTOTALS.items())}
+    return form
