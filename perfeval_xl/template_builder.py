@@ -31,13 +31,15 @@ from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from .policy import shipped_policy_names
+
 FAMILIES_DIR = Path(__file__).resolve().parent / "families"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT_DIR = REPO_ROOT / "workbook_templates"
 
 # Policy names shipped with the project (perfeval_xl/policies/<name>.toml); offered by the 评分口径 dropdown.
-POLICY_NAMES = ("national-2020", "hb-2020", "bj-2016", "linear-reverse", "bands-80-70-60", "gx-130", "sx-120")
 DEFAULT_POLICY = "national-2020"
+POLICY_NAMES = tuple([DEFAULT_POLICY] + [n for n in shipped_policy_names() if n != DEFAULT_POLICY])
 
 # 定性评价档次 (财预〔2020〕10号): the three tiers a qualitative indicator is scored in.
 QUALITATIVE_TIERS = ("达成年度指标", "部分达成年度指标并具有一定效果", "未达成年度指标且效果较差")
