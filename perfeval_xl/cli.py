@@ -129,6 +129,8 @@ def cmd_check(args) -> int:
     if args.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
+    if args.exit_zero and status == EXIT_ERRORS:
+        return EXIT_OK
     return status
 
 
@@ -158,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--family", choices=family_ids(), help="表样（默认自动识别）")
     check.add_argument("--json", action="store_true", help="以 JSON 输出")
     check.add_argument("--info", action="store_true", help="同时列出“提示”级别的信息")
+    check.add_argument("--exit-zero", action="store_true", help="发现错误也以 0 退出（文件无法读取时仍为 2）")
     target = check.add_mutually_exclusive_group()
     target.add_argument("--output", "-o", help="把评分后的工作簿写入此文件夹（原文件不变）")
     target.add_argument("--in-place", action="store_true", help="直接写回原文件（先备份为 .bak.xlsx）")
