@@ -297,6 +297,27 @@ def budget_weight_differs(a: Analysis) -> Iterator[Finding]:
                                 f"{format_number(expected)} 分；如有特殊情况可调整，但各项分值合计须为 100。")
 
 
+@check("B210", "error", "资金合计与分项之和不符", "预算资金合计 180，分项 170 + 0")
+def funding_total_mismatch(a: Analysis) -> Iterator[Finding]:
+    """A printed funding total (e.g. 预算资金合计 of the legacy form) differs from the sum of its parts."""
+    for key, spec in a.family.data.get("funding", {}).items():
+        parts_sum = a.funding.get(f"{key}.parts")
+        cell = a.form.funding.get(key)
+        printed = cell.parsed if cell is not None else None
+        if parts_sum is not None and printed is not None and printed.is_number and abs(printed.number - parts_sum) > 0.005:
+            yield Finding(cell.ref, f"资金合计填为 {format_number(printed.number)} 万元，但分项之和为 "
+                                    f"{format_number(round(parts_sum, 6))} 万元；请核对。", round(parts_sum, 6))
+
+
+@check("B211", "warning", "实际支出超过到位资金", "实际支出 170，到位资金 161.69")
+def funding_spent_over_arrived(a: Analysis) -> Iterator[Finding]:
+    """Legacy form: 实际支出资金 (本级) exceeds 预算下达 (到位) 资金; 预算执行率 is capped at 100 %."""
+    spent, arrived = a.funding.get("spent_own"), a.funding.get("arrived")
+    if spent is not None and arrived and spent > arrived + 0.005:
+        yield Finding(a.form.funding["spent_own"].ref, f"实际支出 {format_number(spent)} 万元超过到位资金 "
+                                                       f"{format_number(arrived)} 万元，请核实；预算执行率按 100% 封顶。")
+
+
 # --- I 指标 ----------------------------------------------------------------------------------------------------
 
 
@@ -380,7 +401,8 @@ def typed_score_differs(a: Analysis) -> Iterator[Finding]:
     for item in a.items:
         if item.typed is not None and item.suggested is not None and abs(item.typed - item.suggested) > a.policy.score_tolerance:
             yield Finding(item.score_cell.ref, f"指标“{item.first.label}”填报得分 {format_number(item.typed)}，按规则建议 "
-                                               f"{format_number(item.suggested)}（{item.explanation}）。保留填报值，如有理由请在偏差原因中说明。",
+                                               f"{format_number(item.suggested)}（{item.explanation}）。保留填报值，"
+                                               f"{'如有理由请在偏差原因中说明。' if 'reason' in item.first.cells else '请核实。'}",
                           item.suggested)
 
 

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from seed_forms import SEED_004_INDICATORS  # noqa: E402
+from seed_forms import (SEED_000_FUNDING, SEED_000_SCORE_ROWS, SEED_000_SUBTOTALS,  # noqa: E402
+                        SEED_004_INDICATORS)
 
 from perfeval_xl.grid import parse_area  # noqa: E402
 
@@ -56,10 +57,46 @@ def fill_seed_004(template: Path, dest: Path) -> None:
     wb.save(dest)
 
 
+def fill_seed_000(template: Path, dest: Path) -> None:
+    """Seed 000 as its unit would have filled our legacy template: the printed subtotals, 综合得分 and 等次 typed
+    over the template's formulas (as people paste values), so 投入 13.25 stays wrong as on paper."""
+    wb = openpyxl.load_workbook(template)
+    names = _names(wb)
+    ws = wb[names["评分表"].sheet]
+
+    def put(name: str, value) -> None:
+        area = names[name]
+        ws.cell(area.top + 1, area.left + 1, value)
+
+    put("项目名称", "信息网络软件、硬件购置更新")
+    put("主管部门", "731")
+    put("实施单位", "晋中市住房公积金管理中心")
+    put("年度", 2020)
+    put("项目属性", "延续性项目")
+    put("项目期", "202001至202012")
+    funding_names = {"planned_own": "预算资金_本级", "planned_other": "预算资金_其他", "arrived": "预算下达资金",
+                     "spent_own": "实际支出_本级", "spent_carryover": "实际支出_上年结转", "spent_upper": "实际支出_上级",
+                     "spent_other": "实际支出_其他"}
+    for key, value in SEED_000_FUNDING.items():
+        put(funding_names[key], value)
+    table = names["评分表"]
+    for offset, (level1, level2, name, weight, score) in enumerate(SEED_000_SCORE_ROWS):
+        r = table.top + offset + 1
+        for col, value in ((0, level1), (1, level2), (2, name), (3, weight), (6, score)):
+            ws.cell(r, table.left + col + 1, value)
+    for label, value in SEED_000_SUBTOTALS.items():
+        put(f"{label}得分", value)
+    put("综合得分", 87.72)
+    put("评价结果等次", "良")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(dest)
+
+
 def main() -> None:
     templates = ROOT / "workbook_templates"
     examples = ROOT / "examples"
     fill_seed_004(templates / "项目支出绩效自评表.xlsx", examples / "邵阳-信息化建设专项经费-2023.xlsx")
+    fill_seed_000(templates / "财政支出项目绩效自评表（评分表）.xlsx", examples / "晋中-信息网络软件硬件购置更新-2020.xlsx")
     print("examples/ 已更新")
 
 
