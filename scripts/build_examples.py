@@ -21,10 +21,17 @@ from seed_forms import (SEED_000_FUNDING, SEED_000_SCORE_ROWS, SEED_000_SUBTOTAL
                         SEED_004_INDICATORS)
 
 from perfeval_xl.grid import parse_area  # noqa: E402
+from perfeval_xl.template_builder import workbook_bytes  # noqa: E402
 
 
 def _names(workbook) -> dict:
     return {name: parse_area(d.attr_text) for name, d in workbook.defined_names.items()}
+
+
+def _save(wb, dest: Path) -> None:
+    """Same bytes for the same content, so regenerating the examples leaves git quiet."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(workbook_bytes(wb))
 
 
 def fill_seed_004(template: Path, dest: Path) -> None:
@@ -53,8 +60,7 @@ def fill_seed_004(template: Path, dest: Path) -> None:
         for col, value in enumerate(values):
             if value is not None:
                 ws.cell(table.top + offset + 1, table.left + col + 1, value)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(dest)
+    _save(wb, dest)
 
 
 def fill_seed_000(template: Path, dest: Path) -> None:
@@ -88,8 +94,7 @@ def fill_seed_000(template: Path, dest: Path) -> None:
         put(f"{label}得分", value)
     put("综合得分", 87.72)
     put("评价结果等次", "良")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(dest)
+    _save(wb, dest)
 
 
 def main() -> None:
