@@ -239,21 +239,28 @@ def clear_active_book() -> None:
 
 
 def template_path() -> Path:
-    """The standard template: shipped inside the package, else the repository's workbook_templates/."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "data" / "项目支出绩效自评表.xlsx", here.parent / "workbook_templates" / "项目支出绩效自评表.xlsx"):
-        if candidate.exists():
-            return candidate
-    raise FormReadError("找不到自评表模板文件（项目支出绩效自评表.xlsx），请重新安装 perfeval-xl。")
+    """The standard template: the repository's workbook_templates/ when running from a checkout, else built once
+    into the user's temp folder by the same builder (a pip-installed package carries the builder, not the file)."""
+    import tempfile
+
+    from .template_builder import template_path as built_path, write_templates
+
+    repo = built_path("standard", Path(__file__).resolve().parent.parent / "workbook_templates")
+    if repo.exists():
+        return repo
+    cache = Path(tempfile.gettempdir()) / "perfeval_xl_templates"
+    if not built_path("standard", cache).exists():
+        write_templates(cache)
+    return built_path("standard", cache)
 
 
 def open_new_form() -> None:
     """A new, unsaved workbook from the template (Workbooks.Add(Template:=…)), so nobody saves over our template."""
     book = _caller()
     try:
-        book.app.api.Workbooks.Add(str(template_path()))  # desktop Excel only; see docs/addin.md
-    except FormReadError as exc:
-        book.app.alert(str(exc), title="绩效自评", mode="critical")
+        book.app.api.Workbooks.Add(str(template_path()))  # desktop Excel only (COM); see docs/addin.md
+    except OSError as exc:
+        book.app.alert(f"无法生成或打开模板：{exc}", title="绩效自评", mode="critical")
 
 
 def open_guide() -> None:
