@@ -358,9 +358,9 @@ def weight_not_positive(a: Analysis) -> Iterator[Finding]:
 @check("I304", "error", "目标值与实际值单位不一致", "年度指标值 23.40万元，实际完成值 0%")
 def unit_mismatch(a: Analysis) -> Iterator[Finding]:
     """年度指标值 and 实际完成值 are both numbers but in units that cannot be converted (万元 vs %, 台 vs 套)."""
-    for _, row in _scored_rows(a):
-        result = next((r for item in a.items for r in item.results if r.row is row), None)
-        if result and result.unit_mismatch:
+    for _, result in _results(a):
+        row = result.row
+        if result.unit_mismatch:
             yield Finding(row.cell("actual").ref, f"指标“{row.label}”的年度指标值“{format_parsed(row.parsed('target'))}”与实际完成值"
                                                   f"“{format_parsed(row.parsed('actual'))}”单位不一致，无法比较；请用同一单位填写。")
 

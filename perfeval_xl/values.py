@@ -14,6 +14,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 
 # Comparator glyphs and words, normalised to one of ">=", "<=", "=", ">", "<".
@@ -109,7 +110,20 @@ def _normalise_unit(unit: str, number: float) -> tuple[str, float]:
 
 
 def parse_value(raw: object) -> Parsed:
-    """Read one cell value. Never raises."""
+    """Read one cell value. Never raises. Cached: a form's checks ask for the same cells many times, and a batch
+    of forms repeats the same texts (≥10台, 100%, 按期完成) endlessly."""
+    try:
+        return _parse_cached(type(raw), raw)
+    except TypeError:  # unhashable input
+        return _parse(raw)
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(kind: type, raw: object) -> Parsed:
+    return _parse(raw)
+
+
+def _parse(raw: object) -> Parsed:
     if raw is None:
         return Parsed("empty", raw)
     if isinstance(raw, bool):

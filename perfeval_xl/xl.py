@@ -123,13 +123,38 @@ def _write_values(sheet, values: dict[str, Any]) -> None:
         sheet.range((top + 1, col + 1), (bottom + 1, col + 1)).value = block
 
 
-def _paint(sheet, colours: dict[str, str]) -> None:
+def multi_area_addresses(cells: Iterable[str], limit: int = 255) -> list[str]:
+    """Column runs joined into multi-area addresses ("F15:F17,F25,H3") of at most `limit` characters, the most
+    Excel's Range() accepts: one COM call colours every cell of an address."""
+    parts = [ref(top, col) if top == bottom else f"{ref(top, col)}:{ref(bottom, col)}"
+             for col, top, bottom in column_runs(cells)]
+    chunks, current = [], ""
+    for part in parts:
+        if current and len(current) + 1 + len(part) > limit:
+            chunks.append(current)
+            current = part
+        else:
+            current = f"{current},{part}" if current else part
+    return chunks + ([current] if current else [])
+
+
+def _paint(sheet, colours: dict[str, str], multi_area: bool) -> None:
+    """Colour cells, one call per colour and address chunk on desktop Excel. The remote engine reads a
+    multi-area address as its first area only, so there we colour each column run."""
     by_colour: dict[str, list[str]] = defaultdict(list)
     for cell, colour in colours.items():
         by_colour[colour].append(cell)
     for colour, cells in sorted(by_colour.items()):
+        if multi_area:
+            for address in multi_area_addresses(cells):
+                sheet.range(address).color = _hex_to_rgb(colour)
+            continue
         for col, top, bottom in column_runs(cells):
             sheet.range((top + 1, col + 1), (bottom + 1, col + 1)).color = _hex_to_rgb(colour)
+
+
+def _supports_multi_area(book) -> bool:
+    return getattr(getattr(book.app, "engine", None), "name", "") == "excel"
 
 
 def _results_values(write: WritePlan, form_sheet: str) -> list[list[Any]]:
@@ -146,8 +171,9 @@ def apply_plan(book, form: Form, write: WritePlan) -> None:
 
     sheet = book.sheets[form.sheet]
     _write_values(sheet, write.values)
-    _paint(sheet, dict(write.unmark))
-    _paint(sheet, {cell: MARK_COLOURS[severity] for cell, severity in write.marks.items()})
+    multi_area = _supports_multi_area(book)
+    _paint(sheet, dict(write.unmark), multi_area)
+    _paint(sheet, {cell: MARK_COLOURS[severity] for cell, severity in write.marks.items()}, multi_area)
     names = [s.name for s in book.sheets]
     if RESULTS_SHEET in names:
         results = book.sheets[RESULTS_SHEET]
@@ -197,7 +223,7 @@ def clear_book(book) -> int:
     with screen_updating_off(book.app):
         sheet = book.sheets[form_sheet]
         _write_values(sheet, values)
-        _paint(sheet, colours)
+        _paint(sheet, colours, _supports_multi_area(book))
         book.sheets[RESULTS_SHEET].delete()
     return len(values) + len(colours)
 
