@@ -1,0 +1,548 @@
+"""Build addin/perfeval_xl.xlam from the ribbon add-in template that ships with xlwings.
+
+    python addin/build_addin.py            # (re)write addin/perfeval_xl.xlam
+    python addin/build_addin.py --check    # exit 1 if the committed file is stale
+
+Build dependencies (not needed at run time): ms-ovba 0.0.1 with ms_ovba_compression 1.0.1,
+ms_ovba_crypto 2.0.1 and ms_cfb 0.0.6 (which brings ms_dtyp and python-red-black-trees), olefile.
+Other versions may write different bytes; tests/test_addin_file.py then reports the
+committed xlam as stale.
+
+Inputs:
+  * ``xlwings/quickstart_addin_ribbon.xlam`` from the installed xlwings package
+    (pinned: the VBA module inside must match the Python package version).
+  * ``addin/src/customUI.xml``        the ribbon (UTF-8, Chinese labels).
+  * ``addin/src/RibbonPerfevalXL.bas`` our VBA module (ASCII).
+
+What changes against the template (everything else is copied byte for byte):
+  * ``customUI/customUI.xml`` is replaced by ours.
+  * ``xl/vbaProject.bin`` is rebuilt from VBA *source* with ms-ovba: the template's
+    ThisWorkbook, Sheet2 and Dictionary modules unchanged, its xlwings module with
+    ``PROJECT_NAME = "perfeval_xl"`` (so the add-in reads perfeval_xl.conf), its
+    RibbonMyAddin module replaced by RibbonPerfevalXL, the VBA project renamed to
+    PerfevalXL, the template's references (MSForms, Office) carried over verbatim.
+    The project holds source only, no compiled p-code: Excel compiles it when it
+    loads the add-in (the template's own xlwings module is stored the same way).
+  * The hidden, inactive config sheet ``_myaddin.conf`` is renamed ``_perfeval_xl.conf``.
+
+ms-ovba 0.0.1 needs two corrections, both applied here and both verified after
+the build (every stream is decompressed again with an independent decompressor
+and compared with its source):
+  * ms_ovba_compression 1.0.1 computes the maximum copy-token length as
+    ``0xFFFF << bit_count + 3`` instead of ``(0xFFFF >> bit_count) + 3``; long
+    matches then overflow and the compressed stream decodes to garbage. Patched.
+  * ms-ovba writes REFERENCECONTROL's OriginalTypeLib GUID in the wrong byte
+    order and hard-codes project name, SysKind and version. We do not use its
+    reference classes and supply our own PROJECTINFORMATION records.
+
+The output is deterministic: fixed project id, seeded crypto for CMG/DPB/GC,
+zero CFB timestamps, zip entries sorted, stored (not deflated, so zlib versions
+cannot change the bytes) and dated 1980-01-01.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import random
+import re
+import struct
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SRC_DIR = HERE / "src"
+DEFAULT_OUTPUT = HERE / "perfeval_xl.xlam"
+
+EXPECTED_XLWINGS_VERSION = "0.37.8"
+TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
+
+# Name the xlwings VBA uses for its config sheet and file: <name>.conf,
+# %USERPROFILE%\.<name>\<name>.conf. Must match perfeval_xl/addin_install.py.
+CONFIG_NAME = "perfeval_xl"
+VBA_PROJECT_NAME = "PerfevalXL"
+RIBBON_MODULE = "RibbonPerfevalXL"
+# Fixed so that rebuilding gives the same bytes: uuid5(NAMESPACE_URL, "perfeval-xl/vbaProject").
+PROJECT_ID = "{F921FBD0-D0B2-5C66-9814-8B4EB57BC5BF}"
+CRYPTO_SEED = 20240601
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+TEMPLATE_CONFIG_SHEET = "_myaddin.conf"
+CONFIG_SHEET = "_" + CONFIG_NAME + ".conf"  # leading "_" keeps it inactive, as in the template
+PROJECT_NAME_LINE = 'Public Const PROJECT_NAME As String = "{}"'
+
+# Modules of the template's VBA project, in dir-stream order, with their kind.
+TEMPLATE_MODULES = {
+    "ThisWorkbook": "document",
+    "Dictionary": "class",
+    "RibbonMyAddin": "standard",
+    "Sheet2": "document",
+    "xlwings": "standard",
+}
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+# --------------------------------------------------------------------------
+# MS-OVBA 2.4.1 decompression, written from the spec. Used to read the template
+# and, independently of ms-ovba's compressor, to verify what we wrote.
+# --------------------------------------------------------------------------
+def decompress(data: bytes) -> bytes:
+    if not data or data[0] != 0x01:
+        raise BuildError("compressed container must start with 0x01")
+    out = bytearray()
+    pos = 1
+    while pos < len(data):
+        (header,) = struct.unpack_from("<H", data, pos)
+        size = (header & 0x0FFF) + 3
+        if (header >> 12) & 0b111 != 0b011:
+            raise BuildError(f"bad chunk signature at {pos}")
+        chunk = data[pos + 2 : pos + size]
+        pos += size
+        start = len(out)
+        if not header & 0x8000:
+            if len(chunk) != 4096:
+                raise BuildError("raw chunk must hold 4096 bytes")
+            out += chunk
+            continue
+        i = 0
+        while i < len(chunk):
+            flags = chunk[i]
+            i += 1
+            for bit in range(8):
+                if i >= len(chunk):
+                    break
+                if not (flags >> bit) & 1:
+                    out.append(chunk[i])
+                    i += 1
+                    continue
+                (token,) = struct.unpack_from("<H", chunk, i)
+                i += 2
+                bit_count = max((len(out) - start - 1).bit_length(), 4)
+                length = (token & (0xFFFF >> bit_count)) + 3
+                offset = (token >> (16 - bit_count)) + 1
+                if offset > len(out) - start:
+                    raise BuildError("copy token points before the chunk")
+                for _ in range(length):
+                    out.append(out[-offset])
+    return bytes(out)
+
+
+# --------------------------------------------------------------------------
+# Reading the template's VBA project
+# --------------------------------------------------------------------------
+@dataclass
+class TemplateModule:
+    name: str
+    kind: str  # "document" | "class" | "standard"
+    source: bytes  # decompressed module source, as stored
+    docstring: bytes  # MODULEDOCSTRING (code page bytes)
+
+
+@dataclass
+class TemplateProject:
+    codepage: int
+    syskind: int
+    lcid: int
+    lcid_invoke: int
+    version: bytes  # MajorVersion (4) + MinorVersion (2)
+    references: bytes  # all REFERENCE records, verbatim
+    modules: list[TemplateModule]
+
+
+def _records(dir_data: bytes):
+    """Yield (id, payload, raw bytes) of the dir stream's records."""
+    pos = 0
+    while pos < len(dir_data):
+        rec_id, size = struct.unpack_from("<HI", dir_data, pos)
+        if rec_id == 0x0009:  # PROJECTVERSION: Reserved=4, then 4 + 2 bytes
+            size = 6
+        payload = dir_data[pos + 6 : pos + 6 + size]
+        yield rec_id, payload, dir_data[pos : pos + 6 + size]
+        pos += 6 + size
+
+
+REFERENCE_IDS = {0x0016, 0x003E, 0x0033, 0x002F, 0x0030, 0x000D, 0x000E}
+
+
+def read_template_project(vba_bin: bytes) -> TemplateProject:
+    import olefile
+
+    ole = olefile.OleFileIO(io.BytesIO(vba_bin))
+    try:
+        dir_data = decompress(ole.openstream("VBA/dir").read())
+        project_text = ole.openstream("PROJECT").read().decode("latin-1")
+        info: dict[int, bytes] = {}
+        references = b""
+        modules: list[dict] = []
+        in_modules = False
+        for rec_id, payload, raw in _records(dir_data):
+            if rec_id == 0x000F:
+                in_modules = True
+                continue
+            if not in_modules:
+                if rec_id in REFERENCE_IDS:
+                    references += raw
+                else:
+                    info[rec_id] = payload
+                continue
+            if rec_id == 0x0019:
+                modules.append({"name": payload.decode("latin-1")})
+            elif rec_id == 0x001C:
+                modules[-1]["docstring"] = payload
+            elif rec_id == 0x0031:
+                modules[-1]["offset"] = struct.unpack("<I", payload)[0]
+            elif rec_id in (0x0021, 0x0022):
+                modules[-1]["type"] = rec_id
+        result = []
+        for m in modules:
+            name = m["name"]
+            if re.search(rf"^Class={re.escape(name)}\r?$", project_text, re.M):
+                kind = "class"
+            elif re.search(rf"^Document={re.escape(name)}/", project_text, re.M):
+                kind = "document"
+            else:
+                kind = "standard"
+            if (kind == "standard") != (m["type"] == 0x0021):
+                raise BuildError(f"module {name}: PROJECT and dir stream disagree on its type")
+            raw = ole.openstream("VBA/" + name).read()
+            result.append(
+                TemplateModule(name, kind, decompress(raw[m["offset"] :]), m.get("docstring", b""))
+            )
+    finally:
+        ole.close()
+    return TemplateProject(
+        codepage=struct.unpack("<H", info[0x0003])[0],
+        syskind=struct.unpack("<I", info[0x0001])[0],
+        lcid=struct.unpack("<I", info[0x0002])[0],
+        lcid_invoke=struct.unpack("<I", info[0x0014])[0],
+        version=info[0x0009],
+        references=references,
+        modules=result,
+    )
+
+
+# --------------------------------------------------------------------------
+# Our module sources
+# --------------------------------------------------------------------------
+def _crlf(text: bytes) -> bytes:
+    return text.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def read_ribbon_module() -> bytes:
+    data = (SRC_DIR / (RIBBON_MODULE + ".bas")).read_bytes()
+    try:
+        data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise BuildError(
+            f"{RIBBON_MODULE}.bas must be ASCII (VBA project code page 1252); "
+            "write Chinese text as hex codes for Zh(), or put it in customUI.xml"
+        ) from exc
+    data = _crlf(data)
+    first = data.split(b"\r\n", 1)[0]
+    if first != f'Attribute VB_Name = "{RIBBON_MODULE}"'.encode():
+        raise BuildError(f"{RIBBON_MODULE}.bas must start with its VB_Name attribute")
+    return data
+
+
+def patch_xlwings_module(source: bytes) -> bytes:
+    old = PROJECT_NAME_LINE.format("myaddin").encode()
+    new = PROJECT_NAME_LINE.format(CONFIG_NAME).encode()
+    if source.count(old) != 1:
+        raise BuildError("xlwings VBA module: PROJECT_NAME line not found exactly once")
+    return source.replace(old, new)
+
+
+def ribbon_callbacks(custom_ui: bytes) -> list[tuple[str, str]]:
+    """(onAction, tag) of every control; raises if the XML does not parse."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(custom_ui)
+    return [(el.get("onAction"), el.get("tag")) for el in root.iter() if el.get("onAction")]
+
+
+# --------------------------------------------------------------------------
+# Writing the VBA project with ms-ovba
+# --------------------------------------------------------------------------
+@contextlib.contextmanager
+def _ms_ovba_patched():
+    """Fix ms-ovba's compression bug and make its output deterministic, then undo."""
+    import ms_ovba.vbaProject as vba_project_mod
+    import ms_ovba_crypto.ms_ovba_crypto as crypto_mod
+    from ms_dtyp.filetime import Filetime
+    from ms_ovba_compression.ms_ovba import MsOvba
+
+    original_help = MsOvba.__dict__["copytoken_help"]
+
+    def copytoken_help(difference: int) -> dict:
+        help_ = original_help.__func__(difference)
+        help_["maxLength"] = (0xFFFF >> help_["bitCount"]) + 3  # MS-OVBA 2.4.1.3.19.3
+        return help_
+
+    class ZeroFiletime(Filetime):
+        # Filetime.from_msfiletime(0) goes through a 1601 POSIX timestamp, which
+        # raises OSError on Windows; the value is zero anyway.
+        @classmethod
+        def from_msfiletime(cls, filetime: int) -> Filetime:
+            if filetime != 0:
+                raise BuildError("only zero FILETIMEs are used")
+            return Filetime(1601, 1, 1)
+
+    saved = (crypto_mod.random, vba_project_mod.Filetime)
+    MsOvba.copytoken_help = staticmethod(copytoken_help)
+    crypto_mod.random = random.Random(CRYPTO_SEED)
+    vba_project_mod.Filetime = ZeroFiletime
+    try:
+        yield
+    finally:
+        MsOvba.copytoken_help = original_help
+        crypto_mod.random, vba_project_mod.Filetime = saved
+
+
+@contextlib.contextmanager
+def _in_temp_dir():
+    # ms-ovba and ms-cfb write their intermediate files into the working directory.
+    old = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="perfeval_xl_vba_", ignore_cleanup_errors=True) as tmp:
+        os.chdir(tmp)
+        try:
+            yield Path(tmp)
+        finally:
+            os.chdir(old)
+
+
+def write_vba_project(template: TemplateProject, modules: list[TemplateModule]) -> bytes:
+    from ms_cfb.Models.Directories.root_directory import RootDirectory
+    from ms_cfb.Models.Directories.storage_directory import StorageDirectory
+    from ms_cfb.Models.Directories.stream_directory import StreamDirectory
+    from ms_cfb.ole_file import OleFile
+    from ms_ovba.Models.Entities.doc_module import DocModule
+    from ms_ovba.Models.Entities.module_base import ModuleBase
+    from ms_ovba.Models.Entities.std_module import StdModule
+    from ms_ovba.Models.Fields.doubleEncodedString import DoubleEncodedString
+    from ms_ovba.Models.Fields.idSizeField import IdSizeField
+    from ms_ovba.Models.Fields.packed_data import PackedData
+    from ms_ovba.vbaProject import VbaProject
+    from ms_ovba.Views.dirStream import DirStream
+    from ms_ovba.Views.project import Project
+    from ms_ovba.Views.project_view import ProjectView
+    from ms_ovba.Views.projectWm import ProjectWm
+
+    if template.codepage != 1252:
+        raise BuildError(f"template VBA code page is {template.codepage}, expected 1252")
+    codec = "cp1252"
+
+    class ClassModule(ModuleBase):
+        # ms-ovba has no class modules: MODULETYPE 0x0022, "Class=" in PROJECT.
+        def __init__(self, name: str) -> None:
+            super().__init__(name)
+            self.type = "Class"
+
+        def pack(self, endien: str, cp_name: str) -> bytes:
+            self.type = "Document"  # ModuleBase.pack writes 0x0022 for "Document"
+            try:
+                return super().pack(endien, cp_name)
+            finally:
+                self.type = "Class"
+
+        def to_project_module_string(self) -> str:
+            return "Class=" + self.modName.value
+
+    class RawReferences:
+        # The template's REFERENCE records (MSForms, Office), byte for byte.
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def pack(self, endien: str, cp_name: str) -> bytes:
+            return self.data
+
+    class OurDirStream(DirStream):
+        def _load_information(self) -> list:
+            version_major, version_minor = struct.unpack("<IH", template.version)
+            return [
+                IdSizeField(0x0001, 4, template.syskind),
+                IdSizeField(0x0002, 4, template.lcid),
+                IdSizeField(0x0014, 4, template.lcid_invoke),
+                IdSizeField(0x0003, 2, template.codepage),
+                IdSizeField(0x0004, len(VBA_PROJECT_NAME), VBA_PROJECT_NAME),
+                DoubleEncodedString([0x0005, 0x0040], ""),
+                DoubleEncodedString([0x0006, 0x003D], ""),
+                IdSizeField(0x0007, 4, 0),
+                IdSizeField(0x0008, 4, 0),
+                IdSizeField(0x0009, 4, version_major),
+                PackedData("H", version_minor),
+                DoubleEncodedString([0x000C, 0x003C], ""),
+            ]
+
+    class OurProject(Project):
+        def __str__(self) -> str:
+            text = super().__str__()
+            if text.count('Name="VBAProject"\r\n') != 1:
+                raise BuildError("unexpected PROJECT stream layout from ms-ovba")
+            return text.replace('Name="VBAProject"', f'Name="{VBA_PROJECT_NAME}"')
+
+    with _ms_ovba_patched(), _in_temp_dir() as tmp:
+        project = VbaProject()
+        project.codepage_name = codec
+        project.project_id = PROJECT_ID
+        project.include_projectwm()
+        project.add_attribute("VersionCompatible32", "393222000")
+        project.add_reference(RawReferences(template.references))
+        for m in modules:
+            cls = {"document": DocModule, "class": ClassModule, "standard": StdModule}[m.kind]
+            module = cls(m.name)
+            module.add_file(m.name)
+            (tmp / (m.name + ".new")).write_bytes(m.source)
+            if m.docstring:
+                module.docString = DoubleEncodedString([0x001C, 0x0048], m.docstring.decode(codec))
+            project.add_module(module)
+
+        # Same steps as ms_ovba.Views.project_ole_file.ProjectOleFile, with our views.
+        root = RootDirectory()
+        root.set_modified(project.default_date)
+        storage = StorageDirectory("VBA")
+        storage.set_created(project.default_date)
+        storage.set_modified(project.default_date)
+        for module in project.get_modules():
+            module.write_file()
+            storage.add_directory(StreamDirectory(module.name, module.bin_path))
+        OurDirStream(project).write_file()
+        storage.add_directory(StreamDirectory("dir", "dir.bin"))
+        ProjectView(project).write_file()
+        storage.add_directory(StreamDirectory("_VBA_PROJECT", "vba_project.bin"))
+        root.add_directory(storage)
+        ProjectWm(project).write_file()
+        root.add_directory(StreamDirectory("PROJECTwm", "projectwm.bin"))
+        OurProject(project).write_file()
+        root.add_directory(StreamDirectory("PROJECT", "project.bin"))
+        for path in tmp.glob("*.bin"):
+            if path.stat().st_size == 4096:
+                # ms-cfb puts a 4096-byte stream into the mini stream but leaves it
+                # out of the root entry's size; the CFB spec wants it in the FAT.
+                raise BuildError(f"{path.name} is exactly 4096 bytes; ms-cfb mishandles that")
+        ole = OleFile()
+        ole.root_directory = root
+        ole.create_file("vbaProject.bin")
+        data = (tmp / "vbaProject.bin").read_bytes()
+    verify_vba_project(data, modules, template)
+    return data
+
+
+def verify_vba_project(data: bytes, modules: list[TemplateModule], template: TemplateProject) -> None:
+    """Read the project back without ms-ovba and compare it with what went in."""
+    import olefile
+
+    ole = olefile.OleFileIO(io.BytesIO(data), raise_defects=olefile.DEFECT_POTENTIAL)
+    try:
+        expected = {("PROJECT",), ("PROJECTwm",), ("VBA", "dir"), ("VBA", "_VBA_PROJECT")}
+        expected |= {("VBA", m.name) for m in modules}
+        found = {tuple(p) for p in ole.listdir()}
+        if found != expected:
+            raise BuildError(f"vbaProject.bin streams: {sorted(found)} != {sorted(expected)}")
+        dir_data = decompress(ole.openstream("VBA/dir").read())
+        names = [p.decode("cp1252") for rid, p, _ in _records(dir_data) if rid == 0x0019]
+        if names != [m.name for m in modules]:
+            raise BuildError(f"dir stream lists modules {names}")
+        if template.references not in dir_data:
+            raise BuildError("dir stream lost the template's references")
+        offsets = [struct.unpack("<I", p)[0] for rid, p, _ in _records(dir_data) if rid == 0x0031]
+        if set(offsets) != {0}:
+            raise BuildError("module streams must hold source only (offset 0)")
+        for m in modules:
+            if decompress(ole.openstream("VBA/" + m.name).read()) != m.source:
+                raise BuildError(f"module {m.name} does not decompress to its source")
+    finally:
+        ole.close()
+
+
+# --------------------------------------------------------------------------
+# The package
+# --------------------------------------------------------------------------
+def template_path() -> Path:
+    import xlwings
+
+    if xlwings.__version__ != EXPECTED_XLWINGS_VERSION:
+        raise BuildError(
+            f"xlwings {xlwings.__version__} is installed, the add-in is built for "
+            f"{EXPECTED_XLWINGS_VERSION} (its VBA must match the Python package)"
+        )
+    return Path(os.path.dirname(xlwings.__file__)) / TEMPLATE_NAME
+
+
+def build_bytes(template: Path | None = None) -> bytes:
+    template = Path(template) if template else template_path()
+    with zipfile.ZipFile(template) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+
+    tpl = read_template_project(parts["xl/vbaProject.bin"])
+    kinds = {m.name: m.kind for m in tpl.modules}
+    if kinds != TEMPLATE_MODULES or list(kinds) != list(TEMPLATE_MODULES):
+        raise BuildError(f"unexpected modules in the template's VBA project: {kinds}")
+
+    modules = []
+    for m in tpl.modules:
+        if m.name == "RibbonMyAddin":
+            modules.append(TemplateModule(RIBBON_MODULE, "standard", read_ribbon_module(), b""))
+        elif m.name == "xlwings":
+            modules.append(TemplateModule(m.name, m.kind, patch_xlwings_module(m.source), m.docstring))
+        else:
+            modules.append(m)
+    parts["xl/vbaProject.bin"] = write_vba_project(tpl, modules)
+
+    custom_ui = (SRC_DIR / "customUI.xml").read_bytes()
+    for on_action, _tag in ribbon_callbacks(custom_ui):
+        if on_action != f"{RIBBON_MODULE}.OnButton":
+            raise BuildError(f"customUI onAction {on_action!r} has no VBA sub")
+    parts["customUI/customUI.xml"] = custom_ui
+
+    workbook = parts["xl/workbook.xml"]
+    old = f'name="{TEMPLATE_CONFIG_SHEET}"'.encode()
+    if workbook.count(old) != 1:
+        raise BuildError("config sheet of the template not found in xl/workbook.xml")
+    parts["xl/workbook.xml"] = workbook.replace(old, f'name="{CONFIG_SHEET}"'.encode())
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name in sorted(parts):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_STORED
+            info.create_system = 0  # "MS-DOS", independent of the building OS
+            info.external_attr = 0
+            zf.writestr(info, parts[name])
+    return out.getvalue()
+
+
+def build(output: Path | str = DEFAULT_OUTPUT, template: Path | None = None) -> Path:
+    output = Path(output)
+    data = build_bytes(template)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
+    return output
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--check", action="store_true", help="only compare with --output")
+    args = parser.parse_args(argv)
+    if args.check:
+        current = args.output.read_bytes() if args.output.exists() else b""
+        if current != build_bytes():
+            print(f"{args.output} is out of date: run python addin/build_addin.py", file=sys.stderr)
+            return 1
+        print(f"{args.output} is up to date")
+        return 0
+    path = build(args.output)
+    print(f"wrote {path} ({path.stat().st_size} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

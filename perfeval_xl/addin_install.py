@@ -1,0 +1,341 @@
+"""Install / uninstall the perfeval_xl Excel add-in for the current Windows user (no administrator rights needed).
+
+What `install` does, and all that `uninstall` undoes:
+
+* copies ``perfeval_xl.xlam`` into the user's Excel start-up folder ``%APPDATA%\\Microsoft\\Excel\\XLSTART``
+  (Excel opens every file there when it starts; the folder is one of Excel's default trusted locations);
+* writes the add-in's config file ``%USERPROFILE%\\.perfeval_xl\\perfeval_xl.conf``.
+
+Where the config lives is decided by the xlwings VBA inside the add-in: ``GetConfigFilePath`` returns
+``Environ("USERPROFILE") & "\\." & PROJECT_NAME & "\\" & PROJECT_NAME & ".conf"`` and our build sets
+``PROJECT_NAME = "perfeval_xl"`` (addin/build_addin.py). ``GetConfigFromFile`` reads it with VBA's ``Input #``: one
+``"KEY","VALUE"`` line per setting, keys compared case-insensitively, the first match wins, and the bytes are decoded
+with the Windows ANSI code page — so we write the file in that code page ("mbcs"), not UTF-8.
+
+Keys we write:
+
+* ``INTERPRETER_WIN`` — this Python (``sys.executable``); RunPython starts it for every button click.
+* ``UDF MODULES`` — ``perfeval_xl.udfs``, what xlwings' ``ImportPythonUDFsToAddin`` and the UDF server import.
+* ``ADD_WORKBOOK_TO_PYTHONPATH`` — ``False``: otherwise the folder of the user's workbook (and XLSTART) goes to the
+  front of ``sys.path`` and any ``perfeval_xl.py``/``pandas.py`` lying there would shadow the installed package.
+
+Other lines already in the file (a user's own settings) are kept. xlwings is not imported here.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import sys
+from pathlib import Path
+
+ADDIN_FILENAME = "perfeval_xl.xlam"
+CONFIG_NAME = "perfeval_xl"  # PROJECT_NAME in the add-in's xlwings VBA module
+CONFIG_FILENAME = CONFIG_NAME + ".conf"
+CONFIG_DIRNAME = "." + CONFIG_NAME
+UDF_MODULES = "perfeval_xl.udfs"
+TAB_LABEL = "绩效自评"
+
+__all__ = [
+    "AddinInstallError",
+    "add_addin_parser",
+    "config_entries",
+    "default_config_dir",
+    "default_xlstart_dir",
+    "install",
+    "packaged_xlam",
+    "status",
+    "uninstall",
+]
+
+
+class AddinInstallError(RuntimeError):
+    """Install/uninstall cannot proceed; the message is Chinese and says what to do."""
+
+
+# --- Where things go -------------------------------------------------------------------------------------------
+
+
+def _require_windows(what: str, option: str) -> None:
+    if sys.platform != "win32":
+        raise AddinInstallError(
+            f"当前系统不是 Windows，无法自动找到{what}。Excel 加载项只能装在 Windows 版 Excel 上；"
+            f"如确需在本机操作，请用 {option}指定文件夹。"
+        )
+
+
+def default_xlstart_dir() -> Path:
+    """The current user's Excel start-up folder, ``%APPDATA%\\Microsoft\\Excel\\XLSTART``."""
+    _require_windows("Excel 的 XLSTART 文件夹", "--xlstart-dir（函数参数 xlstart_dir）")
+    appdata = os.environ.get("APPDATA", "")
+    if not appdata or not Path(appdata).is_dir():
+        raise AddinInstallError(
+            "找不到当前用户的 %APPDATA% 文件夹，无法确定 Excel 的 XLSTART 文件夹。"
+            "请在 Excel 中打开 文件 → 选项 → 信任中心 → 信任中心设置 → 受信任位置，"
+            "查看“用户启动”对应的路径，然后用 --xlstart-dir 指定它。"
+        )
+    return Path(appdata) / "Microsoft" / "Excel" / "XLSTART"
+
+
+def default_config_dir() -> Path:
+    """Where the add-in's VBA looks for its config file: ``%USERPROFILE%\\.perfeval_xl``."""
+    _require_windows("加载项配置文件的位置", "--config-dir（函数参数 config_dir）")
+    profile = os.environ.get("USERPROFILE", "")
+    if not profile or not Path(profile).is_dir():
+        raise AddinInstallError(
+            "找不到当前用户的 %USERPROFILE% 文件夹，加载项不知道到哪里读配置。请用 --config-dir 指定。"
+        )
+    return Path(profile) / CONFIG_DIRNAME
+
+
+def packaged_xlam() -> Path:
+    """The built add-in: package data when installed from a wheel, ``addin/`` in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "data" / ADDIN_FILENAME, here.parent / "addin" / ADDIN_FILENAME):
+        if candidate.is_file():
+            return candidate
+    raise AddinInstallError(
+        f"找不到加载项文件 {ADDIN_FILENAME}（安装包里没有带上它）。请用 --xlam 指定它的位置，"
+        "或在源代码目录中运行 python addin/build_addin.py 生成。"
+    )
+
+
+# --- The config file ---------------------------------------------------------------------------------------------
+
+
+def _interpreter() -> str:
+    exe = sys.executable
+    if not exe:
+        raise AddinInstallError("无法确定当前 Python 解释器的位置（sys.executable 为空）。请用普通的 python.exe 运行本命令。")
+    path = Path(exe)
+    if path.name.lower() == "pythonw.exe" and path.with_name("python.exe").is_file():
+        # xlwings shows Python's stderr when a button fails; pythonw has none.
+        path = path.with_name("python.exe")
+    return str(path)
+
+
+def config_entries(interpreter: str | None = None) -> list[tuple[str, str]]:
+    """The settings `install` writes, in order."""
+    return [
+        ("INTERPRETER_WIN", interpreter or _interpreter()),
+        ("UDF MODULES", UDF_MODULES),
+        ("ADD_WORKBOOK_TO_PYTHONPATH", "False"),
+    ]
+
+
+def _config_encoding() -> str:
+    # VBA's Input # decodes with the ANSI code page; "mbcs" is that code page in Python on Windows.
+    return "mbcs" if sys.platform == "win32" else "utf-8"
+
+
+def _config_line(key: str, value: str) -> str:
+    if '"' in key or '"' in value:
+        raise AddinInstallError(f"配置值不能含有英文双引号：{key} = {value}")
+    return f'"{key}","{value}"\r\n'
+
+
+def _line_key(line: str) -> str | None:
+    try:
+        row = next(csv.reader([line]))
+    except (csv.Error, StopIteration):
+        return None
+    return row[0].strip().upper() if row else None
+
+
+def _merged_config(existing: bytes, entries: list[tuple[str, str]]) -> tuple[bytes, int]:
+    """Our lines first (GetConfigFromFile takes the first match), then the user's other lines, byte for byte."""
+    encoding = _config_encoding()
+    ours = "".join(_config_line(k, v) for k, v in entries)
+    try:
+        data = ours.encode(encoding)
+    except UnicodeEncodeError as exc:
+        raise AddinInstallError(
+            f"Python 的路径 {entries[0][1]} 含有本机 Windows 代码页无法表示的字符，Excel 的 VBA 读不出来。"
+            "请把 Python 安装到只含英文字母和数字的文件夹（例如 C:\\Python311 或便携版 Python 的文件夹），"
+            "在那里安装 perfeval-xl 后重新运行 perfeval-xl addin install。"
+        ) from exc
+    keys = {key.upper() for key, _ in entries}
+    kept = 0
+    for line in existing.splitlines():
+        text = line.decode(encoding, errors="replace")
+        if text.strip() and _line_key(text) not in keys:
+            data += line + b"\r\n"
+            kept += 1
+    return data, kept
+
+
+# --- Install / uninstall / status ---------------------------------------------------------------------------------
+
+
+def _dirs(xlstart_dir, config_dir) -> tuple[Path, Path]:
+    xlstart = Path(xlstart_dir) if xlstart_dir is not None else default_xlstart_dir()
+    config = Path(config_dir) if config_dir is not None else default_config_dir()
+    return xlstart, config
+
+
+def _excel_lock_hint(path: Path, exc: OSError) -> AddinInstallError:
+    return AddinInstallError(
+        f"无法写入或删除 {path}：{exc.strerror or exc}。Excel 可能正在运行并打开了这个加载项，"
+        "请先关闭所有 Excel 窗口（必要时在任务管理器里结束 EXCEL.EXE）后重试。"
+    )
+
+
+def install(
+    xlam_path: str | os.PathLike | None = None,
+    dry_run: bool = False,
+    *,
+    xlstart_dir: str | os.PathLike | None = None,
+    config_dir: str | os.PathLike | None = None,
+    interpreter: str | None = None,
+) -> list[str]:
+    """Copy the add-in into XLSTART and write its config file. Returns Chinese lines saying what was (or, with
+    ``dry_run``, would be) done. Raises AddinInstallError with a Chinese message when it cannot."""
+    source = Path(xlam_path) if xlam_path is not None else packaged_xlam()
+    if not source.is_file():
+        raise AddinInstallError(f"加载项文件不存在：{source}")
+    xlstart, config = _dirs(xlstart_dir, config_dir)
+    target = xlstart / ADDIN_FILENAME
+    config_file = config / CONFIG_FILENAME
+    entries = config_entries(interpreter)
+
+    existing = config_file.read_bytes() if config_file.is_file() else b""
+    data, kept = _merged_config(existing, entries)
+
+    will = "将" if dry_run else "已"
+    lines = []
+    if dry_run:
+        lines.append("（演练：只列出要做的事，不改动任何文件。）")
+    if not xlstart.is_dir():
+        lines.append(f"{will}创建 Excel 启动文件夹：{xlstart}")
+    replace = "（覆盖旧版本）" if target.exists() else ""
+    lines.append(f"{will}复制加载项{replace}：{source} → {target}")
+    lines.append(f"{will}写入加载项配置：{config_file}")
+    lines += [f"    {key} = {value}" for key, value in entries]
+    if kept:
+        lines.append(f"    （保留了配置文件中原有的其他设置 {kept} 项）")
+
+    if not dry_run:
+        try:
+            xlstart.mkdir(parents=True, exist_ok=True)
+            if source.resolve() != target.resolve():
+                shutil.copyfile(source, target)
+        except OSError as exc:
+            raise _excel_lock_hint(target, exc) from exc
+        try:
+            config.mkdir(parents=True, exist_ok=True)
+            config_file.write_bytes(data)
+        except OSError as exc:
+            raise AddinInstallError(f"无法写入配置文件 {config_file}：{exc.strerror or exc}") from exc
+        lines.append(f"完成。请重新启动 Excel，功能区会出现“{TAB_LABEL}”选项卡。")
+    return lines
+
+
+def uninstall(
+    dry_run: bool = False,
+    *,
+    xlstart_dir: str | os.PathLike | None = None,
+    config_dir: str | os.PathLike | None = None,
+) -> list[str]:
+    """Remove what `install` put in place: the add-in in XLSTART, the config file, and the config folder if it is
+    then empty. Nothing else is touched."""
+    xlstart, config = _dirs(xlstart_dir, config_dir)
+    target = xlstart / ADDIN_FILENAME
+    config_file = config / CONFIG_FILENAME
+    will = "将" if dry_run else "已"
+    lines = ["（演练：只列出要做的事，不改动任何文件。）"] if dry_run else []
+
+    for path, label in ((target, "加载项"), (config_file, "加载项配置")):
+        if not path.is_file():
+            lines.append(f"{label}不存在，无需删除：{path}")
+            continue
+        lines.append(f"{will}删除{label}：{path}")
+        if not dry_run:
+            try:
+                path.unlink()
+            except OSError as exc:
+                raise _excel_lock_hint(path, exc) from exc
+    if config.is_dir():
+        others = [p for p in config.iterdir() if p != config_file]
+        if not others:
+            lines.append(f"{will}删除空文件夹：{config}")
+            if not dry_run:
+                try:
+                    config.rmdir()
+                except OSError:
+                    lines.append(f"    （文件夹未能删除，可手动删除：{config}）")
+        else:
+            lines.append(f"保留文件夹 {config}（其中还有别的文件）。")
+    if not dry_run:
+        lines.append("完成。请重新启动 Excel。")
+    return lines
+
+
+def status(
+    *, xlstart_dir: str | os.PathLike | None = None, config_dir: str | os.PathLike | None = None
+) -> list[str]:
+    """Where the add-in and its config are, whether they exist, and what the config says."""
+    xlstart, config = _dirs(xlstart_dir, config_dir)
+    target = xlstart / ADDIN_FILENAME
+    config_file = config / CONFIG_FILENAME
+    lines = [f"加载项：{target}（{'已安装' if target.is_file() else '未安装'}）"]
+    lines.append(f"配置：{config_file}（{'存在' if config_file.is_file() else '不存在'}）")
+    if config_file.is_file():
+        text = config_file.read_bytes().decode(_config_encoding(), errors="replace")
+        lines += ["    " + line for line in text.splitlines() if line.strip()]
+    return lines
+
+
+# --- Command line: perfeval-xl addin install|uninstall|status -----------------------------------------------------
+
+
+def add_addin_parser(subparsers) -> None:
+    addin = subparsers.add_parser(
+        "addin",
+        help="安装或卸载 Excel 加载项（Windows，无需管理员权限）",
+        description="把“绩效自评”加载项装进当前用户的 Excel 启动文件夹（XLSTART），并写入它的配置文件。",
+    )
+    commands = addin.add_subparsers(dest="addin_command", required=True)
+
+    def dirs(p):
+        p.add_argument("--xlstart-dir", help="Excel 启动文件夹（默认 %%APPDATA%%\\Microsoft\\Excel\\XLSTART）")
+        p.add_argument("--config-dir", help="配置文件夹（默认 %%USERPROFILE%%\\.perfeval_xl）")
+
+    p = commands.add_parser("install", help="安装加载项并写入配置")
+    p.add_argument("--xlam", help="加载项文件（默认用随软件附带的 perfeval_xl.xlam）")
+    p.add_argument("--dry-run", action="store_true", help="只列出要做的事，不改动文件")
+    dirs(p)
+    p.set_defaults(run=_cmd_install)
+
+    p = commands.add_parser("uninstall", help="删除加载项和它的配置")
+    p.add_argument("--dry-run", action="store_true", help="只列出要做的事，不改动文件")
+    dirs(p)
+    p.set_defaults(run=_cmd_uninstall)
+
+    p = commands.add_parser("status", help="显示安装位置和配置内容")
+    dirs(p)
+    p.set_defaults(run=_cmd_status)
+
+
+def _run(fn, **kwargs) -> int:
+    try:
+        lines = fn(**kwargs)
+    except AddinInstallError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    return 0
+
+
+def _cmd_install(args) -> int:
+    return _run(install, xlam_path=args.xlam, dry_run=args.dry_run,
+                xlstart_dir=args.xlstart_dir, config_dir=args.config_dir)
+
+
+def _cmd_uninstall(args) -> int:
+    return _run(uninstall, dry_run=args.dry_run, xlstart_dir=args.xlstart_dir, config_dir=args.config_dir)
+
+
+def _cmd_status(args) -> int:
+    return _run(status, xlstart_dir=args.xlstart_dir, config_dir=args.config_dir)

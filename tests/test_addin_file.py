@@ -1,0 +1,523 @@
+"""The built add-in (addin/perfeval_xl.xlam) as a file, and its install/uninstall.
+
+No Excel here: the xlam is opened as a zip, the ribbon XML is parsed, and the VBA project is read back with
+oletools' olevba (an implementation independent of ms-ovba, which wrote it) in strict mode. What only desktop Excel
+can show — that it loads and compiles the VBA, draws the tab and runs Python — is the manual check list in
+docs/addin.md.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import io
+import re
+import struct
+import sys
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("oletools", reason="pip install oletools==0.60.2")
+import olefile  # noqa: E402
+from oletools.olevba import VBA_Parser, VBA_Project, decompress_stream  # noqa: E402
+
+from perfeval_xl import addin_install  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+XLAM = ROOT / "addin" / "perfeval_xl.xlam"
+PACKAGE_INIT = ROOT / "perfeval_xl" / "__init__.py"
+NS = {"ui": "http://schemas.microsoft.com/office/2006/01/customui"}
+
+# The Python functions the ribbon calls (perfeval_xl/__init__.py), by button label.
+ENTRIES = {"main": "校验并计分", "clear_marks": "清除标记", "new_form": "新建自评表", "open_help": "打开说明"}
+
+
+def _load_build_module():
+    spec = importlib.util.spec_from_file_location("build_addin", ROOT / "addin" / "build_addin.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["build_addin"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+build_addin = _load_build_module()
+
+needs_ms_ovba = pytest.mark.skipif(
+    importlib.util.find_spec("ms_ovba") is None,
+    reason="build dependency missing: pip install ms-ovba==0.0.1 ms_ovba_compression==1.0.1 ms_cfb==0.0.6",
+)
+
+
+def _cjk(text: str | None) -> bool:
+    return bool(text) and any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+# --- Fixtures ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parts() -> dict[str, bytes]:
+    with zipfile.ZipFile(XLAM) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+@pytest.fixture(scope="module")
+def ribbon(parts) -> ET.Element:
+    return ET.fromstring(parts["customUI/customUI.xml"])
+
+
+@pytest.fixture(scope="module")
+def buttons(ribbon) -> list[ET.Element]:
+    return ribbon.findall(".//ui:button", NS)
+
+
+@pytest.fixture(scope="module")
+def vba(parts):
+    """(VBA_Project parsed strictly, {module name: source text})."""
+    parser = VBA_Parser("vbaProject.bin", data=parts["xl/vbaProject.bin"])
+    projects = list(parser.find_vba_projects())
+    assert len(projects) == 1
+    project = VBA_Project(parser.ole_file, *projects[0], relaxed=False)
+    project.parse_project_stream()
+    sources = {}
+    for _path, _filename, code in project.parse_modules():
+        sources[project.modules[-1].name] = code
+    return project, sources
+
+
+@pytest.fixture(scope="module")
+def template_vba():
+    template = build_addin.template_path()
+    with zipfile.ZipFile(template) as zf:
+        data = zf.read("xl/vbaProject.bin")
+    parser = VBA_Parser("vbaProject.bin", data=data)
+    return data, {Path(name).stem: code for _f, _s, name, code in parser.extract_macros()}
+
+
+def _module_subs(source: str) -> set[str]:
+    return set(re.findall(r"^\s*(?:Public\s+)?Sub\s+(\w+)\s*\(\s*control\s+As\s+IRibbonControl\s*\)", source,
+                          re.M | re.I))
+
+
+def _select_case_tags(source: str) -> set[str]:
+    match = re.search(r"Sub OnButton\(.*?End Sub", source, re.S)
+    assert match, "OnButton not found"
+    case = re.search(r'^\s*Case\s+("[^\n]*")\s*$', match.group(0), re.M)
+    return set(re.findall(r'"(\w+)"', case.group(1)))
+
+
+# --- Ribbon XML --------------------------------------------------------------------------------------------------
+
+
+def test_custom_ui_is_wired_into_the_package(parts):
+    rels = ET.fromstring(parts["_rels/.rels"])
+    targets = {r.get("Target"): r.get("Type") for r in rels}
+    assert targets["customUI/customUI.xml"].endswith("/2007/relationships/ui/extensibility")
+    assert "customUI/customUI.xml" in parts
+
+
+def test_tab_and_main_button(ribbon, buttons):
+    tabs = ribbon.findall(".//ui:tab", NS)
+    assert [t.get("label") for t in tabs] == ["绩效自评"]
+    main = [b for b in buttons if b.get("label") == "校验并计分"]
+    assert len(main) == 1
+    main = main[0]
+    assert main.get("size") == "large"
+    assert main.get("imageMso")
+    assert _cjk(main.get("screentip")) and _cjk(main.get("supertip"))
+
+
+def test_every_button_is_complete(buttons):
+    assert {b.get("label") for b in buttons} == set(ENTRIES.values())
+    for b in buttons:
+        assert b.get("id") and b.get("imageMso") and b.get("onAction"), b.attrib
+        assert _cjk(b.get("screentip")) and _cjk(b.get("supertip")), b.get("label")
+        assert ENTRIES[b.get("tag")] == b.get("label")
+    assert len({b.get("id") for b in buttons}) == len(buttons)
+
+
+def test_committed_custom_ui_is_the_source(parts):
+    assert parts["customUI/customUI.xml"] == (ROOT / "addin" / "src" / "customUI.xml").read_bytes()
+
+
+# --- VBA: callbacks exist, reach Python ----------------------------------------------------------------------------
+
+
+def test_every_on_action_is_a_sub_in_the_vba(ribbon, vba):
+    _project, sources = vba
+    for el in ribbon.iter():
+        action = el.get("onAction")
+        if not action:
+            continue
+        module, _, sub = action.partition(".")
+        assert module in sources, f"onAction {action}: no VBA module {module}"
+        assert sub in _module_subs(sources[module]), f"onAction {action}: no Sub {sub}(control As IRibbonControl)"
+
+
+def test_every_button_tag_is_dispatched_to_python(buttons, vba):
+    _project, sources = vba
+    ribbon_module = sources[build_addin.RIBBON_MODULE]
+    accepted = _select_case_tags(ribbon_module)
+    assert {b.get("tag") for b in buttons} <= accepted
+    assert accepted == set(ENTRIES)
+    calls = [c.strip() for c in re.findall(r'^\s*RunPython\s+(.+)$', ribbon_module, re.M)]
+    assert calls == ['"import perfeval_xl; perfeval_xl." & entry & "()"']
+
+
+def _defined_names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRIES))
+def test_python_entry_exists(entry):
+    assert PACKAGE_INIT.is_file(), (
+        f"perfeval_xl/__init__.py does not exist yet; the ribbon button {ENTRIES[entry]} runs "
+        f"'import perfeval_xl; perfeval_xl.{entry}()'")
+    assert entry in _defined_names(PACKAGE_INIT), (
+        f"perfeval_xl/__init__.py defines no {entry}(); the ribbon button {ENTRIES[entry]} runs "
+        f"'import perfeval_xl; perfeval_xl.{entry}()' (no arguments)")
+
+
+def test_vba_is_ascii_and_its_chinese_messages_decode(vba):
+    _project, sources = vba
+    source = sources[build_addin.RIBBON_MODULE]
+    assert source.isascii()
+    hex_codes = re.findall(r'Zh\(("[0-9A-F"\s_&\n]+")\)', source)
+    decoded = []
+    for chunk in hex_codes:
+        digits = "".join(re.findall(r"[0-9A-F]+", chunk))
+        assert len(digits) % 4 == 0
+        decoded.append("".join(chr(int(digits[i:i + 4], 16)) for i in range(0, len(digits), 4)))
+    assert decoded == ["绩效自评", "请先打开或新建一个工作簿，再点此按钮。如果文件处于“受保护的视图”，请先点“启用编辑”。"]
+
+
+# --- VBA: the project is complete -----------------------------------------------------------------------------------
+
+
+def test_vba_project_modules_and_attributes(vba):
+    project, sources = vba
+    assert project.projectname == build_addin.VBA_PROJECT_NAME
+    assert project.codepage == 1252
+    kinds = {m.name: m.type for m in project.modules}
+    assert kinds == {"ThisWorkbook": 0x22, "Dictionary": 0x22, build_addin.RIBBON_MODULE: 0x21,
+                     "Sheet2": 0x22, "xlwings": 0x21}
+    for name, source in sources.items():
+        assert source.splitlines()[0] == f'Attribute VB_Name = "{name}"'
+        assert source.isascii(), name
+    assert [m.name for m in project.modules if m.docstring] == ["Dictionary"]
+
+
+def test_template_modules_are_carried_over(vba, template_vba):
+    _project, sources = vba
+    _data, template = template_vba
+    for name in ("ThisWorkbook", "Sheet2", "Dictionary"):
+        assert sources[name] == template[name]
+    old = 'Public Const PROJECT_NAME As String = "myaddin"'
+    new = f'Public Const PROJECT_NAME As String = "{addin_install.CONFIG_NAME}"'
+    assert template["xlwings"].count(old) == 1
+    assert sources["xlwings"] == template["xlwings"].replace(old, new)
+
+
+def test_xlwings_vba_matches_the_python_package():
+    """The add-in's xlwings module is the one this xlwings version ships as text (same version, same DLL names)."""
+    import xlwings
+
+    assert xlwings.__version__ == build_addin.EXPECTED_XLWINGS_VERSION
+    shipped = (Path(xlwings.__file__).parent / "xlwings_custom_addin.bas").read_bytes().replace(b"\r\n", b"\n")
+    with zipfile.ZipFile(XLAM) as zf:
+        ole = olefile.OleFileIO(io.BytesIO(zf.read("xl/vbaProject.bin")))
+    ours = bytes(decompress_stream(bytearray(ole.openstream("VBA/xlwings").read())))
+    ours = ours.replace(b'PROJECT_NAME As String = "perfeval_xl"', b'PROJECT_NAME As String = "myaddin"')
+    assert ours.replace(b"\r\n", b"\n") == shipped
+    assert f'XLWINGS_VERSION As String = "{xlwings.__version__}"'.encode() in ours
+
+
+def _dir_records(vba_bin: bytes) -> list[tuple[int, bytes]]:
+    ole = olefile.OleFileIO(io.BytesIO(vba_bin))
+    data = bytes(decompress_stream(bytearray(ole.openstream("VBA/dir").read())))
+    records, pos = [], 0
+    while pos < len(data):
+        rec_id, size = struct.unpack_from("<HI", data, pos)
+        size = 6 if rec_id == 0x0009 else size
+        records.append((rec_id, data[pos + 6:pos + 6 + size]))
+        pos += 6 + size
+    return records
+
+
+def test_dir_stream_differs_from_the_template_only_where_intended(parts, template_vba):
+    """References (MSForms, Office — IRibbonControl needs Office), SysKind, LCIDs, code page and version are the
+    template's; only the project name, the ribbon module's name, and what MS-OVBA says a writer must put
+    (cookies 0xFFFF, source-only modules at offset 0) change."""
+    ours, theirs = _dir_records(parts["xl/vbaProject.bin"]), _dir_records(template_vba[0])
+    assert len(ours) == len(theirs)
+    ribbon_names = {b"RibbonMyAddin": build_addin.RIBBON_MODULE.encode(),
+                    "RibbonMyAddin".encode("utf-16-le"): build_addin.RIBBON_MODULE.encode("utf-16-le")}
+    for (rid, ours_value), (tid, their_value) in zip(ours, theirs):
+        assert rid == tid
+        if rid == 0x0004:
+            assert ours_value == build_addin.VBA_PROJECT_NAME.encode()
+        elif rid in (0x0013, 0x002C):
+            assert ours_value == b"\xff\xff"
+        elif rid == 0x0031:
+            assert ours_value == b"\x00\x00\x00\x00"
+        elif their_value in ribbon_names:
+            assert ours_value == ribbon_names[their_value]
+        else:
+            assert ours_value == their_value, hex(rid)
+    libs = b"".join(v for r, v in ours if r in (0x0033, 0x000D))
+    assert b"{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}" in libs  # Microsoft Office 16.0 Object Library
+
+
+def test_libreoffice_imports_the_same_vba_project(parts, tmp_path):
+    """A third, independent reader: LibreOffice's VBA import (its own CFB and MS-OVBA code, in C++) finds the library
+    PerfevalXL with the five modules, Dictionary as a class module. LibreOffice will not open an add-in, so the
+    package is relabelled as a macro-enabled workbook first (content type only; the parts are unchanged)."""
+    import subprocess
+
+    from lo import soffice
+
+    exe = soffice()
+    src = tmp_path / "perfeval_xl_as_workbook.xlsm"
+    with zipfile.ZipFile(src, "w") as zf:
+        for name, data in parts.items():
+            if name == "[Content_Types].xml":
+                data = data.replace(b"ms-excel.addin.macroEnabled.main+xml", b"ms-excel.sheet.macroEnabled.main+xml")
+            zf.writestr(name, data)
+    profile = tmp_path / "profile"
+    subprocess.run([exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "ods",
+                    "--outdir", str(tmp_path), str(src)], check=True, capture_output=True, timeout=180)
+    with zipfile.ZipFile(tmp_path / "perfeval_xl_as_workbook.ods") as zf:
+        prefix = f"Basic/{build_addin.VBA_PROJECT_NAME}/"
+        modules = {n[len(prefix):-4]: zf.read(n).decode("utf-8") for n in zf.namelist()
+                   if n.startswith(prefix) and n != prefix + "script-lb.xml"}
+    assert set(modules) == {"ThisWorkbook", "Dictionary", build_addin.RIBBON_MODULE, "Sheet2", "xlwings"}
+    assert 'script:moduleType="class"' in modules["Dictionary"]
+    assert "Public Sub OnButton(control As IRibbonControl)" in modules[build_addin.RIBBON_MODULE]
+    assert "PROJECT_NAME As String = &quot;perfeval_xl&quot;" in modules["xlwings"]
+    assert "Function RunPython(PythonCommand As String)" in modules["xlwings"]
+
+
+def test_vba_container_is_well_formed(parts):
+    data = parts["xl/vbaProject.bin"]
+    ole = olefile.OleFileIO(io.BytesIO(data), raise_defects=olefile.DEFECT_POTENTIAL)
+    entries = ole.direntries
+    # Siblings sorted as MS-CFB 2.6.4 requires (name length, then upper-case), no red node with a red child.
+    for entry in entries:
+        if entry is None or entry.entry_type not in (olefile.STGTY_ROOT, olefile.STGTY_STORAGE):
+            continue
+        order = []
+
+        def walk(sid):
+            if sid == olefile.NOSTREAM:
+                return
+            node = entries[sid]
+            for child in (node.sid_left, node.sid_right):
+                if node.color == 0 and child != olefile.NOSTREAM:
+                    assert entries[child].color == 1
+            walk(node.sid_left)
+            order.append((len(node.name), node.name.upper()))
+            walk(node.sid_right)
+
+        walk(entry.sid_child)
+        assert order == sorted(order) and len(set(order)) == len(order)
+    assert ole.openstream("VBA/_VBA_PROJECT").read() == bytes.fromhex("cc61ffff000300")
+
+
+def test_config_sheet_follows_the_project_name(parts, vba):
+    _project, sources = vba
+    assert f'PROJECT_NAME As String = "{addin_install.CONFIG_NAME}"' in sources["xlwings"]
+    workbook = ET.fromstring(parts["xl/workbook.xml"])
+    names = [s.get("name") for s in workbook.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet")]
+    # Inactive (leading "_") like the template's: the config lives in %USERPROFILE%\.perfeval_xl\perfeval_xl.conf.
+    assert names == [f"_{addin_install.CONFIG_NAME}.conf"]
+
+
+# --- Reproducible build ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fresh_build(tmp_path_factory) -> bytes:
+    return build_addin.build(tmp_path_factory.mktemp("build") / "a.xlam").read_bytes()
+
+
+@needs_ms_ovba
+def test_build_is_deterministic(fresh_build, tmp_path):
+    again = build_addin.build(tmp_path / "b.xlam").read_bytes()
+    assert again == fresh_build
+
+
+@needs_ms_ovba
+def test_committed_xlam_is_a_fresh_build(fresh_build):
+    assert XLAM.read_bytes() == fresh_build, "addin/perfeval_xl.xlam is stale: run python addin/build_addin.py"
+
+
+def test_zip_entries_are_sorted_and_dated(parts):
+    with zipfile.ZipFile(XLAM) as zf:
+        infos = zf.infolist()
+    assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+    assert {i.date_time for i in infos} == {build_addin.ZIP_DATE}
+
+
+@needs_ms_ovba
+def test_compression_fix_is_needed_and_sufficient():
+    """ms_ovba_compression's own compressor corrupts long matches; with our patch the output decompresses."""
+    from ms_ovba_compression.ms_ovba import MsOvba
+
+    text = bytes(range(256)) * 12  # a 2816-byte match at offset 256, longer than a copy token can say
+    broken = MsOvba().compress(text)
+    assert bytes(decompress_stream(bytearray(broken))) != text
+    with build_addin._ms_ovba_patched():
+        fixed = MsOvba().compress(text)
+    assert bytes(decompress_stream(bytearray(fixed))) == text
+    assert build_addin.decompress(fixed) == text
+
+
+# --- install / uninstall ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    return {"xlstart_dir": tmp_path / "AppData" / "Roaming" / "Microsoft" / "Excel" / "XLSTART",
+            "config_dir": tmp_path / "home" / ".perfeval_xl"}
+
+
+def _conf_lines(dirs) -> list[str]:
+    return (dirs["config_dir"] / "perfeval_xl.conf").read_bytes().decode("utf-8").split("\r\n")
+
+
+def test_install_puts_files_where_excel_looks(dirs):
+    lines = addin_install.install(XLAM, **dirs, interpreter=r"C:\Python311\python.exe")
+    target = dirs["xlstart_dir"] / "perfeval_xl.xlam"
+    assert target.read_bytes() == XLAM.read_bytes()
+    assert _conf_lines(dirs) == ['"INTERPRETER_WIN","C:\\Python311\\python.exe"', '"UDF MODULES","perfeval_xl.udfs"',
+                                 '"ADD_WORKBOOK_TO_PYTHONPATH","False"', ""]
+    assert any("绩效自评" in line for line in lines)
+    assert all(_cjk(line) for line in lines if not line.startswith("    "))
+
+
+def test_install_defaults_to_this_python_and_the_built_xlam(dirs):
+    addin_install.install(**dirs)
+    assert _conf_lines(dirs)[0] == f'"INTERPRETER_WIN","{sys.executable}"'
+    assert (dirs["xlstart_dir"] / "perfeval_xl.xlam").read_bytes() == XLAM.read_bytes()
+
+
+def test_config_is_written_in_the_ansi_code_page(dirs, monkeypatch):
+    """VBA's Input # decodes the file with the Windows ANSI code page ("mbcs" in Python; GBK on Chinese Windows)."""
+    chinese_user = r"C:\Users\张三\AppData\Local\Programs\Python\Python311\python.exe"
+    monkeypatch.setattr(addin_install, "_config_encoding", lambda: "gbk")
+    addin_install.install(XLAM, **dirs, interpreter=chinese_user)
+    data = (dirs["config_dir"] / "perfeval_xl.conf").read_bytes()
+    assert data.startswith(f'"INTERPRETER_WIN","{chinese_user}"\r\n'.encode("gbk"))
+    monkeypatch.setattr(addin_install, "_config_encoding", lambda: "cp1252")  # e.g. English Windows
+    with pytest.raises(addin_install.AddinInstallError, match="代码页"):
+        addin_install.install(XLAM, **dirs, interpreter=chinese_user)
+
+
+def test_dry_run_changes_nothing(dirs, tmp_path):
+    lines = addin_install.install(XLAM, dry_run=True, **dirs)
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+    assert "演练" in lines[0]
+    addin_install.install(XLAM, **dirs)
+    lines = addin_install.uninstall(dry_run=True, **dirs)
+    assert (dirs["xlstart_dir"] / "perfeval_xl.xlam").is_file()
+    assert (dirs["config_dir"] / "perfeval_xl.conf").is_file()
+    assert "演练" in lines[0]
+
+
+def test_reinstall_keeps_the_users_other_settings(dirs):
+    dirs["config_dir"].mkdir(parents=True)
+    (dirs["config_dir"] / "perfeval_xl.conf").write_bytes(
+        b'"Interpreter_Win","C:\\old\\python.exe"\r\n"SHOW CONSOLE","True"\r\n')
+    lines = addin_install.install(XLAM, **dirs, interpreter=r"C:\new\python.exe")
+    conf = _conf_lines(dirs)
+    assert conf[0] == '"INTERPRETER_WIN","C:\\new\\python.exe"'
+    assert '"SHOW CONSOLE","True"' in conf
+    assert not any("old" in line for line in conf)
+    assert any("1 项" in line for line in lines)
+
+
+def test_uninstall_removes_only_what_install_put_there(dirs):
+    dirs["xlstart_dir"].mkdir(parents=True)
+    other_addin = dirs["xlstart_dir"] / "other.xlam"
+    other_addin.write_bytes(b"x")
+    addin_install.install(XLAM, **dirs)
+    addin_install.uninstall(**dirs)
+    assert not (dirs["xlstart_dir"] / "perfeval_xl.xlam").exists()
+    assert not dirs["config_dir"].exists()
+    assert other_addin.read_bytes() == b"x" and dirs["xlstart_dir"].is_dir()
+
+
+def test_uninstall_keeps_a_config_folder_with_other_files(dirs):
+    addin_install.install(XLAM, **dirs)
+    (dirs["config_dir"] / "notes.txt").write_text("keep")
+    addin_install.uninstall(**dirs)
+    assert not (dirs["config_dir"] / "perfeval_xl.conf").exists()
+    assert (dirs["config_dir"] / "notes.txt").read_text() == "keep"
+
+
+def test_uninstall_when_nothing_is_installed(dirs):
+    lines = addin_install.uninstall(**dirs)
+    assert all("不存在" in line for line in lines[:2])
+
+
+def test_without_windows_folders_the_error_is_clear(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
+    with pytest.raises(addin_install.AddinInstallError, match="不是 Windows.*--xlstart-dir"):
+        addin_install.install(XLAM)
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.delenv("APPDATA", raising=False)
+    with pytest.raises(addin_install.AddinInstallError, match="APPDATA"):
+        addin_install.install(XLAM)
+
+
+def test_windows_default_folders(monkeypatch, tmp_path):
+    (tmp_path / "Roaming").mkdir()
+    (tmp_path / "me").mkdir()
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setenv("APPDATA", str(tmp_path / "Roaming"))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path / "me"))
+    assert addin_install.default_xlstart_dir() == tmp_path / "Roaming" / "Microsoft" / "Excel" / "XLSTART"
+    assert addin_install.default_config_dir() == tmp_path / "me" / ".perfeval_xl"
+
+
+def test_config_file_path_is_the_one_the_vba_reads(vba):
+    """GetConfigFilePath = USERPROFILE\\.PROJECT_NAME\\PROJECT_NAME.conf; keys looked up by these names."""
+    _project, sources = vba
+    xlwings_vba = sources["xlwings"]
+    assert ('GetConfigFilePath = Environ("USERPROFILE") & "\\." & PROJECT_NAME & "\\" & PROJECT_NAME & ".conf"'
+            in xlwings_vba)
+    assert addin_install.CONFIG_DIRNAME == "." + addin_install.CONFIG_NAME
+    assert addin_install.CONFIG_FILENAME == addin_install.CONFIG_NAME + ".conf"
+    for key, _value in addin_install.config_entries("python.exe"):
+        assert f'GetConfig("{key}"' in xlwings_vba, key
+
+
+def test_module_does_not_import_xlwings():
+    tree = ast.parse((ROOT / "perfeval_xl" / "addin_install.py").read_text(encoding="utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not any(name.split(".")[0] == "xlwings" for name in imported)
+
+
+def test_cli_subcommand(dirs, capsys):
+    from perfeval_xl.cli import main
+
+    args = ["--xlstart-dir", str(dirs["xlstart_dir"]), "--config-dir", str(dirs["config_dir"])]
+    assert main(["addin", "install", "--xlam", str(XLAM), *args]) == 0
+    assert (dirs["xlstart_dir"] / "perfeval_xl.xlam").is_file()
+    assert main(["addin", "status", *args]) == 0
+    assert "已安装" in capsys.readouterr().out
+    assert main(["addin", "uninstall", *args]) == 0
+    assert not (dirs["xlstart_dir"] / "perfeval_xl.xlam").exists()
