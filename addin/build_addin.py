@@ -58,6 +58,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SRC_DIR = HERE / "src"
 DEFAULT_OUTPUT = HERE / "perfeval_xl.xlam"
+# The same bytes inside the package, so `perfeval-xl addin install` finds the add-in when installed from a wheel.
+PACKAGE_COPY = HERE.parent / "perfeval_xl" / "data" / "perfeval_xl.xlam"
 
 EXPECTED_XLWINGS_VERSION = "0.37.8"
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
@@ -532,15 +534,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--check", action="store_true", help="only compare with --output")
     args = parser.parse_args(argv)
+    outputs = [args.output] + ([PACKAGE_COPY] if args.output == DEFAULT_OUTPUT else [])
     if args.check:
-        current = args.output.read_bytes() if args.output.exists() else b""
-        if current != build_bytes():
-            print(f"{args.output} is out of date: run python addin/build_addin.py", file=sys.stderr)
-            return 1
-        print(f"{args.output} is up to date")
-        return 0
-    path = build(args.output)
-    print(f"wrote {path} ({path.stat().st_size} bytes)")
+        fresh = build_bytes()
+        stale = [o for o in outputs if not o.exists() or o.read_bytes() != fresh]
+        for output in stale:
+            print(f"{output} is out of date: run python addin/build_addin.py", file=sys.stderr)
+        if not stale:
+            print("up to date: " + ", ".join(str(o) for o in outputs))
+        return 1 if stale else 0
+    for output in outputs:
+        path = build(output)
+        print(f"wrote {path} ({path.stat().st_size} bytes)")
     return 0
 
 

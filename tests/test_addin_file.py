@@ -521,3 +521,8 @@ def test_cli_subcommand(dirs, capsys):
     assert "已安装" in capsys.readouterr().out
     assert main(["addin", "uninstall", *args]) == 0
     assert not (dirs["xlstart_dir"] / "perfeval_xl.xlam").exists()
+
+
+def test_package_carries_the_same_add_in():
+    """`perfeval-xl addin install` from a wheel uses perfeval_xl/data/perfeval_xl.xlam: it must be this build."""
+    assert (ROOT / "perfeval_xl" / "data" / "perfeval_xl.xlam").read_bytes() == XLAM.read_bytes()
