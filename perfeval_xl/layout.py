@@ -1,14 +1,691 @@
 """Recognising forms that were not made from our templates, by their labels.
 
-Placeholder until layout recognition lands (issue 5): says plainly which labels it looked for.
+A printed 自评表 typed into Excel by a unit (or converted from a PDF) has no defined names: we find each thing by
+the labels people print beside it, listed in the family descriptions (families/*.toml, the `labels` arrays).
+
+How a sheet is read, in one pass over its cells:
+- every short text cell is indexed under its label key (values.label_key: no spaces, line breaks, punctuation; NFKC
+  so full-width characters match) and under its core (the key without a bracketed note such as （万元） or （50分）,
+  and without a leading 其中), so `年度\n指标值`, `项目支\n出名称`, `分值（分）` and `其中：本年财政拨款` all match;
+- merged ranges are mapped once, so a merged label's value is looked for right of its whole width, and a merged
+  分值 over a block reads as a value on the first row and empty on the others (what analysis.py expects).
+
+Then everything is looked up in that index: no label search rescans the sheet.
+
+- A field's value is the first non-empty cell right of its label in the same row, stopping at another label; when
+  there is none, the cell below the label.
+- The indicator / 评分表 table starts at the first row holding its key column labels (standard: 三级指标, 年度指标值,
+  实际完成值, 分值; legacy: 三级指标, 指标分值 / 分值, 评价得分 / 得分), possibly with a second header row under it
+  (湖北: 年度指标值 split into 指标性质 / 指标值 / 度量单位, joined back into one target text), and runs to the
+  总分 / 合计 / 综合得分 row or the end of the sheet. Header rows repeated on a second printed page are skipped.
+- Legacy 评分表 rows like `投入： 20 13.25` are subtotal rows: their score is the printed subtotal and the rows below
+  get that 一级指标.
 """
 
 from __future__ import annotations
 
-from .grid import FormReadError, GridBook
-from .model import Family, Form
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .grid import FormReadError, Grid, GridBook, ref
+from .model import Cell, Family, Form, load_family
+from .values import format_number, label_key
+
+# --- Label keys ----------------------------------------------------------------------------------------------
+
+_BRACKETED = re.compile(r"\([^()]*\)")
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+_INLINE_SPLIT = re.compile(r"\s*[:：]\s*|\s+")
+_YEAR_DIGITS = re.compile(r"\d{4}")
+_UNIT_NOTE = re.compile(r"\((元|万元|千元)\)")
+_YEAR_ONLY = re.compile(r"(?:19|20)\d{2}\s*年?度?")
+
+LONG_TEXT = 80  # longer texts are narratives, never labels: not indexed
+
+# Labels the family files do not list because they are not values we read, but which mark where a value ends
+# (a field's value scan stops at any label) or which split the target over three columns.
+SECTION_LABELS = ("项目资金", "项目资金情况", "年度总体目标", "绩效指标", "评分表", "项目概况", "项目资金使用情况",
+                  "项目组织实施情况", "绩效目标实现情况", "项目绩效情况", "其他需说明的问题", "评价人员", "填报单位",
+                  "填报单位公章", "联系电话", "负责人", "经办人", "填报日期", "填表人", "资金到位率", "预算执行率",
+                  "得分汇总", "姓名", "职称职务", "科室", "单位负责人签章", "金额单位", "单位")
+SPLIT_COMPARATOR_LABELS = ("指标性质", "指标符号", "比较符", "符号")
+SPLIT_VALUE_LABELS = ("指标值", "数值")
+SPLIT_UNIT_LABELS = ("度量单位", "计量单位", "单位")
+TOTAL_LABELS = ("总分", "合计", "总计", "综合得分", "得分合计", "总得分")
+# A 指标性质 that is a word, not a comparator.
+_NATURE_WORDS = {"定性": "", "定量": "", "正向": "≥", "正向指标": "≥", "反向": "≤", "反向指标": "≤"}
+# What a grade cell may hold (anything longer is a note beside it, e.g. the template's band text).
+_GRADE_WORDS = {"优", "良", "中", "差", "优秀", "良好", "合格", "不合格", "较差", "一般"}
+
+REQUIRED_COLUMNS = {"standard": ("name", "target", "actual", "weight"), "legacy": ("name", "weight", "score")}
+FAMILY_TITLES = {"standard": "标准表样", "legacy": "评分表表样"}
+
+
+@lru_cache(maxsize=65536)
+def _keys(text: str) -> tuple[str, str]:
+    """(key, core) of a label text: core drops bracketed notes and a leading 其中."""
+    key = label_key(text)
+    core = key
+    if "(" in text or "（" in text or "﹙" in text:
+        core = label_key(_BRACKETED.sub("", unicodedata.normalize("NFKC", text)))
+    if core.startswith("其中") and len(core) > 2:
+        core = core[2:]
+    return key, core or key
+
+
+def key_of(text: str) -> str:
+    return _keys(text)[0]
+
+
+def _may_be_inline(text: str) -> bool:
+    return "：" in text or ":" in text or " " in text or "\u3000" in text or "\n" in text
+
+
+@lru_cache(maxsize=65536)
+def _inline(text: str) -> tuple[str, str] | None:
+    """`实施单位：某某中心` / `实施单位 某某中心` → (label key, value text)."""
+    normal = unicodedata.normalize("NFKC", text).strip()
+    parts = _INLINE_SPLIT.split(normal, maxsplit=1)
+    if len(parts) != 2 or not parts[0] or not parts[1].strip():
+        return None
+    return label_key(parts[0]), parts[1].strip()
+
+
+@lru_cache(maxsize=65536)
+def _year_in(text: str) -> int | None:
+    match = _YEAR_IN_TEXT.search(unicodedata.normalize("NFKC", text))
+    return int(match.group(1)) if match else None
+
+
+def _is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --- The per-sheet index -------------------------------------------------------------------------------------
+
+
+@dataclass
+class SheetIndex:
+    grid: Grid
+    positions: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # key / core → cells, row-major
+    inline: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)  # `label：value` in one cell
+    years: list[tuple[int, int, int]] = field(default_factory=list)  # short cells naming a year (2020年度)
+    merge_end: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)  # top-left → (bottom, right)
+    covered: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)  # continuation → top-left
+
+    @classmethod
+    def build(cls, grid: Grid) -> SheetIndex:
+        index = cls(grid)
+        positions, inline, years = index.positions, index.inline, index.years
+        for r, row in enumerate(grid.values):
+            for c, value in enumerate(row):
+                if value.__class__ is not str or len(value) > LONG_TEXT:
+                    continue
+                key, core = _keys(value)
+                if not key:
+                    continue
+                positions.setdefault(key, []).append((r, c))
+                if core != key:
+                    positions.setdefault(core, []).append((r, c))
+                if "年" in value and len(value) <= 40:
+                    year = _year_in(value)
+                    if year is not None:
+                        years.append((r, c, year))
+                pair = _inline(value) if _may_be_inline(value) else None
+                if pair is not None:
+                    inline.setdefault(pair[0], []).append((r, c, pair[1]))
+        height, width = grid.height, grid.width
+        for top, left, bottom, right in grid.merged:
+            bottom, right = min(bottom, height - 1), min(right, width - 1)
+            if bottom < top or right < left:
+                continue
+            index.merge_end[(top, left)] = (bottom, right)
+            for r in range(top, bottom + 1):
+                for c in range(left, right + 1):
+                    if (r, c) != (top, left):
+                        index.covered[(r, c)] = (top, left)
+        return index
+
+    def find(self, labels) -> list[tuple[int, int]]:
+        """Cells matching any of `labels`, row-major."""
+        found: set[tuple[int, int]] = set()
+        for label in labels:
+            found.update(self.positions.get(key_of(label), ()))
+        return sorted(found)
+
+    def has(self, labels) -> bool:
+        return any(key_of(label) in self.positions for label in labels)
+
+    def end_of(self, r: int, c: int) -> tuple[int, int]:
+        return self.merge_end.get((r, c), (r, c))
+
+    def text(self, r: int, c: int) -> str:
+        value = self.grid.get(r, c)
+        return value if isinstance(value, str) else ""
+
+    def cell(self, r: int, c: int) -> Cell:
+        return Cell(self.grid.get(r, c), ref(r, c), self.grid.is_formula(r, c))
+
+
+@lru_cache(maxsize=None)
+def _known_labels() -> frozenset[str]:
+    """Every label of every family (a field's value scan stops at any of them)."""
+    from .model import family_ids
+
+    labels: set[str] = set(SECTION_LABELS) | set(SPLIT_COMPARATOR_LABELS) | set(SPLIT_UNIT_LABELS) | set(TOTAL_LABELS)
+    for fid in family_ids():
+        data = load_family(fid).data
+        for spec in data.get("fields", {}).values():
+            labels.update(spec.get("labels", []))
+        budget = data.get("budget", {})
+        for spec in budget.get("rows", []) + budget.get("columns", []):
+            labels.update(spec.get("labels", []))
+        for spec in data.get("funding", {}).values():
+            labels.update(spec.get("labels", []))
+            if spec.get("section"):
+                labels.add(spec["section"])
+        table = data.get("indicators") or data.get("score_table") or {}
+        for spec in table.get("columns", []):
+            labels.update(spec.get("labels", []))
+        for group in table.get("groups", []):
+            labels.add(group["label"])
+    return frozenset(key_of(label) for label in labels)
+
+
+def _is_label(value, known: frozenset[str]) -> bool:
+    if value.__class__ is not str or len(value) > LONG_TEXT:
+        return False
+    key, core = _keys(value)
+    return key in known or core in known
+
+
+# --- Fields --------------------------------------------------------------------------------------------------
+
+
+def _value_beside(ix: SheetIndex, r: int, c: int, known: frozenset[str], accept=None) -> Cell | None:
+    """The value of the label at (r, c): the first non-empty cell to its right in the same row (skipping merged
+    continuation, stopping at another label), else the cell below it. When there is no value: an empty Cell at the
+    slot right of the label, so a message can name it; None when the label has no room beside it.
+
+    A blank box drawn right of the label (a merged cell, or one holding only spaces) is the value's place: the
+    field is empty, and the cell below (usually the next section) is not looked at."""
+    grid = ix.grid
+    bottom, right = ix.end_of(r, c)
+    row = grid.values[r] if r < grid.height else []
+    slot: tuple[int, int] | None = None
+    drawn = False
+    cc = right + 1
+    while cc < len(row):
+        if (r, cc) in ix.covered:
+            cc += 1
+            continue
+        value = row[cc]
+        if _is_blank(value):
+            boxed = value is not None or (r, cc) in ix.merge_end
+            if slot is None and (boxed or cc == right + 1):
+                slot, drawn = (r, cc), boxed
+        elif _is_label(value, known):
+            break
+        elif accept is None or accept(value):
+            return ix.cell(r, cc)
+        elif slot is None:
+            slot, drawn = (r, cc), True
+        cc = ix.end_of(r, cc)[1] + 1
+    if not drawn:
+        below = grid.get(bottom + 1, c)
+        if not _is_blank(below) and not _is_label(below, known) and (accept is None or accept(below)):
+            return ix.cell(bottom + 1, c)
+    return ix.cell(*slot) if slot is not None else None
+
+
+def _field(ix: SheetIndex, labels, known: frozenset[str], accept=None) -> Cell | None:
+    """A field by its labels: the first label occurrence with a value; else its empty slot; else a `label：value`
+    cell."""
+    first_slot = None
+    for r, c in ix.find(labels):
+        cell = _value_beside(ix, r, c, known, accept)
+        if cell is None:
+            continue
+        if not _is_blank(cell.value):
+            return cell
+        first_slot = first_slot or cell
+    for label in labels:
+        for r, c, text in ix.inline.get(key_of(label), ()):
+            if accept is None or accept(text):
+                return Cell(text, ref(r, c))
+    return first_slot
+
+
+def _year(ix: SheetIndex, labels, known: frozenset[str], before_row: int) -> Cell | None:
+    """年度: a 年度 label with the year beside it; the template's `（ | 2023 | 年度）` with the number left of the 年度
+    text; or a title line such as `（ 2020 年度）` or `邵阳市2023年度项目支出绩效自评表` above the table."""
+    slot = None
+    for r, c in ix.find(labels):
+        text = unicodedata.normalize("NFKC", ix.text(r, c)).strip()
+        if text.endswith(")"):  # `年度）` closing a bracket: the year is the number left of it
+            cc = c - 1
+            while cc >= 0 and ix.grid.get(r, cc) is None and (r, cc) in ix.covered:
+                cc -= 1
+            if cc >= 0 and _is_year(ix.grid.get(r, cc)):
+                return _as_year_cell(ix.cell(r, cc))
+            continue
+        cell = _value_beside(ix, r, c, known, _is_year)
+        if cell is not None and not _is_blank(cell.value):
+            return _as_year_cell(cell)
+        slot = slot or cell
+    for r, c, year in ix.years:
+        if r < before_row:
+            return Cell(year, ref(r, c))
+    return slot
+
+
+def _as_year_cell(cell: Cell) -> Cell:
+    if isinstance(cell.value, str):
+        return Cell(int(_YEAR_DIGITS.search(unicodedata.normalize("NFKC", cell.value)).group()), cell.ref, cell.is_formula)
+    return cell
+
+
+def _is_year(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return 1990 <= value <= 2100 and value == int(value)
+    if isinstance(value, str):
+        return bool(_YEAR_ONLY.fullmatch(unicodedata.normalize("NFKC", value).strip()))
+    return False
+
+
+def _grade_like(value) -> bool:
+    return isinstance(value, str) and label_key(value) in _GRADE_WORDS
+
+
+# --- Tables --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Header:
+    row: int  # first header row (0-based)
+    bottom: int  # last header row
+    columns: dict[str, int]  # column key → column index
+    split: tuple[int, int | None, int | None] | None = None  # (value col, comparator col, unit col) of a split target
+
+
+def _column_labels(family: Family) -> dict[str, list[str]]:
+    return {spec["key"]: spec.get("labels", []) for spec in family.table.get("columns", []) if not spec.get("owned")}
+
+
+def _rows_with(ix: SheetIndex, columns: dict[str, list[str]]) -> dict[int, dict[str, int]]:
+    """row → {column key: column} for every header label on the sheet. Within a row, the label listed first in the
+    family wins over a looser synonym (年度指标值 over 指标值), and the leftmost cell over a later one."""
+    by_row: dict[int, dict[str, int]] = {}
+    for key, labels in columns.items():
+        for label_ in labels:
+            for r, c in ix.positions.get(key_of(label_), ()):
+                by_row.setdefault(r, {}).setdefault(key, c)
+    return by_row
+
+
+def _find_header(ix: SheetIndex, family: Family) -> tuple[Header | None, tuple[int, dict[str, int]] | None]:
+    """The table header (first row holding the family's key column labels, with an optional second header row
+    under it), or (None, the best partial header row) for the message."""
+    columns = _column_labels(family)
+    required = REQUIRED_COLUMNS.get(family.id, REQUIRED_COLUMNS["standard"])
+    by_row = _rows_with(ix, columns)
+    split_rows = {r for r, _ in ix.find(SPLIT_COMPARATOR_LABELS + SPLIT_UNIT_LABELS)}
+    best: tuple[int, dict[str, int]] | None = None
+    best_count = 0
+    for r in sorted(by_row):
+        here = by_row[r]
+        below = by_row.get(r + 1, {})
+        present = sum(1 for key in required if key in here)
+        if present > best_count:
+            best, best_count = (r, here), present
+        if present < 2 or not all(key in here or key in below for key in required):
+            continue
+        if not family.data.get("indicators") and _standard_table_row(ix, r):
+            continue  # 年度指标值 / 实际完成值: a 绩效指标 table, not a 评分表
+        mapping = dict(below)
+        mapping.update(here)
+        bottom = max([r] + [ix.end_of(r, c)[0] for c in here.values()])
+        if below or (r + 1) in split_rows:
+            bottom = max(bottom, r + 1)
+        header = Header(r, bottom, mapping)
+        if family.data.get("indicators"):
+            header.split = _split_target(ix, header)
+            if header.split:
+                header.columns["target"] = header.split[0]
+        return header, None
+    return None, best
+
+
+def _standard_table_row(ix: SheetIndex, r: int) -> bool:
+    columns = _column_labels(load_family("standard"))
+    found = _rows_with_keys(ix, r, {key: columns[key] for key in ("target", "actual")})
+    return len(found) == 2
+
+
+def _rows_with_keys(ix: SheetIndex, r: int, columns: dict[str, list[str]]) -> set[str]:
+    return {key for key, labels in columns.items() for label_ in labels
+            if any(pr == r for pr, _ in ix.positions.get(key_of(label_), ()))}
+
+
+def _split_target(ix: SheetIndex, header: Header) -> tuple[int, int | None, int | None] | None:
+    """指标性质 / 指标值 / 度量单位 in the header rows: the target is those three cells joined."""
+    rows = range(header.row, header.bottom + 1)
+    nature = [(r, c) for r, c in ix.find(SPLIT_COMPARATOR_LABELS) if r in rows]
+    unit = [(r, c) for r, c in ix.find(SPLIT_UNIT_LABELS) if r in rows]
+    if not nature and not unit:
+        return None
+    anchor_row = (nature or unit)[0][0]
+    values = [c for r, c in ix.find(SPLIT_VALUE_LABELS) if r == anchor_row]
+    # 年度指标值 | 计量单位 (no 指标值 sub-header): the number is in the target column itself.
+    value_col = values[0] if values else header.columns.get("target")
+    if value_col is None:
+        return None
+    nature_col = next((c for r, c in nature if r == anchor_row), None)
+    unit_col = next((c for r, c in unit if r == anchor_row), None)
+    return value_col, nature_col, unit_col
+
+
+def _joined_target(ix: SheetIndex, r: int, split: tuple[int, int | None, int | None]) -> Cell:
+    value_col, nature_col, unit_col = split
+    cell = ix.cell(r, value_col)
+    nature = ix.grid.get(r, nature_col) if nature_col is not None else None
+    unit = ix.grid.get(r, unit_col) if unit_col is not None else None
+    if _is_blank(nature) and _is_blank(unit):
+        return cell
+    if _is_blank(cell.value):
+        return cell
+    nature_text = "" if _is_blank(nature) else str(nature).strip()
+    nature_text = _NATURE_WORDS.get(label_key(nature_text), nature_text)
+    value = cell.value
+    value_text = format_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value).strip()
+    unit_text = "" if _is_blank(unit) else str(unit).strip()
+    return Cell(f"{nature_text}{value_text}{unit_text}", cell.ref, cell.is_formula)
+
+
+def _total_rows(ix: SheetIndex, after: int, before_col: int) -> list[int]:
+    return sorted({r for r, c in ix.find(TOTAL_LABELS) if r > after and c < before_col})
+
+
+@lru_cache(maxsize=None)
+def _header_keys(family_id: str) -> frozenset[str]:
+    columns = _column_labels(load_family(family_id))
+    return frozenset(key_of(label_) for labels in columns.values() for label_ in labels)
+
+
+def _is_header_repeat(ix: SheetIndex, r: int, keys: frozenset[str]) -> bool:
+    """A header row printed again (a table continued on a second page, or a summary block's own header)."""
+    hits = 0
+    for value in ix.grid.values[r] if r < ix.grid.height else ():
+        if value.__class__ is str and len(value) <= LONG_TEXT:
+            key, core = _keys(value)
+            if key in keys or core in keys:
+                hits += 1
+    return hits >= 2
+
+
+def _group_of(value, groups: dict[str, str]) -> str | None:
+    if value.__class__ is not str or len(value) > LONG_TEXT:
+        return None
+    key, core = _keys(value)
+    for candidate in (key, core, core[:-2] if core.endswith("指标") else None):
+        if candidate and candidate in groups:
+            return groups[candidate]
+    return None
+
+
+@dataclass
+class TableRead:
+    rows: list[dict[str, Cell]]
+    subtotals: dict[str, Cell]
+    total: Cell | None
+    end: int
+
+
+def _read_table(ix: SheetIndex, header: Header, family: Family) -> TableRead:
+    grid = ix.grid
+    columns = header.columns
+    header_keys = _header_keys(family.id)
+    weight_col = columns.get("weight", columns.get("score", grid.width))
+    name_col = columns.get("name")
+    totals = _total_rows(ix, header.bottom, max(weight_col, 1))
+    end = totals[0] if totals else grid.height
+    groups = {key_of(g["label"]): g["label"] for g in family.table.get("groups", [])}
+    rows: list[dict[str, Cell]] = []
+    subtotals: dict[str, Cell] = {}
+    group: tuple[str, str] | None = None  # (label, ref of its subtotal row label)
+    for r in range(header.bottom + 1, end):
+        if _is_header_repeat(ix, r, header_keys):
+            continue
+        if groups:
+            lead = next(((c, v) for c, v in enumerate(grid.values[r][:weight_col]) if not _is_blank(v)), None)
+            if lead is not None:
+                label_ = _group_of(lead[1], groups)
+                name_here = grid.get(r, name_col) if name_col is not None else None
+                if label_ and (name_col is None or lead[0] >= name_col or _is_blank(name_here)
+                               or (r, name_col) in ix.covered):
+                    if "score" in columns:
+                        subtotals[label_] = ix.cell(r, columns["score"])
+                    group = (label_, ref(r, lead[0]))
+                    continue
+        cells = {key: ix.cell(r, c) for key, c in columns.items()}
+        if header.split is not None:
+            cells["target"] = _joined_target(ix, r, header.split)
+        if name_col is not None and _is_blank(cells["name"].value) and (r, name_col) in ix.covered:
+            top, left = ix.covered[(r, name_col)]
+            if top == r and left < name_col:  # a name printed across the 二级/三级 columns
+                cells["name"] = ix.cell(r, left)
+                for key, c in columns.items():
+                    if c == left and key != "name":
+                        cells[key] = Cell(None, "")
+        if group is not None and "level1" not in columns:
+            cells["level1"] = Cell(group[0], group[1])
+        rows.append(cells)
+    total = None
+    if totals:
+        r = totals[0]
+        score_col = columns.get("score")
+        if score_col is not None:
+            total = ix.cell(r, score_col)  # blank when not printed: the engine fills it
+        else:
+            numbers = [c for c, v in enumerate(grid.values[r]) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            total = ix.cell(r, numbers[-1]) if numbers else None
+    return TableRead(rows, subtotals, total, end)
+
+
+# --- Budget (standard) and funding (legacy) ------------------------------------------------------------------
+
+
+def _read_budget(ix: SheetIndex, family: Family, before_row: int) -> tuple[dict[str, dict[str, Cell]], str | None]:
+    spec = family.data.get("budget")
+    if not spec:
+        return {}, None
+    amount_columns = [c for c in spec["columns"] if c["key"] in ("initial", "annual", "executed")]
+    by_row: dict[int, dict[str, int]] = {}
+    for col in spec["columns"]:
+        for r, c in ix.find(col["labels"]):
+            by_row.setdefault(r, {}).setdefault(col["key"], c)
+    header_row = next((r for r in sorted(by_row) if r < before_row
+                       and sum(1 for col in amount_columns if col["key"] in by_row[r]) >= 2), None)
+    if header_row is None:
+        return {}, "没有找到项目资金表头（年初预算数、全年预算数、全年执行数）"
+    columns = by_row[header_row]
+    first_col = min(columns.values())
+    budget: dict[str, dict[str, Cell]] = {}
+    for row_spec in spec["rows"]:
+        match = next(((r, c) for r, c in ix.find(row_spec["labels"])
+                      if header_row < r <= header_row + 10 and r < before_row and c < first_col), None)
+        if match is None:
+            continue
+        budget[row_spec["key"]] = {key: ix.cell(match[0], c) for key, c in columns.items()}
+    if "total" not in budget:
+        return budget, "没有找到“年度资金总额”行"
+    return budget, None
+
+
+def _read_funding(ix: SheetIndex, family: Family, known: frozenset[str]) -> dict[str, Cell]:
+    spec = family.data.get("funding", {})
+    sections = {entry["section"] for entry in spec.values() if entry.get("section")}
+    # Section labels, and the unsectioned lines that also end a section (预算下达资金 sits between the two).
+    markers = [(r, c, s) for s in sections for r, c in ix.find([s])]
+    markers += [(r, c, None) for entry in spec.values() if not entry.get("section") and entry.get("labels")
+                for r, c in ix.find(entry["labels"])]
+    funding: dict[str, Cell] = {}
+    for key, entry in spec.items():
+        labels = entry.get("labels")
+        if not labels:
+            continue
+        wanted = entry.get("section")
+        for r, c in ix.find(labels):
+            if wanted:
+                above = [(mr, mc, s) for mr, mc, s in markers if mr <= r and mc < c]
+                section = max(above, key=lambda m: (m[0], m[1]))[2] if above else None
+                if section != wanted:
+                    continue
+            cell = _value_beside(ix, r, c, known)
+            if cell is not None:
+                funding[key] = cell
+                break
+    return funding
+
+
+def _amount_unit_note(ix: SheetIndex) -> str | None:
+    for head in ("单位", "金额单位"):
+        for _, _, tail in ix.inline.get(head, ()):
+            unit = label_key(tail)
+            if unit in ("元", "万元", "千元"):
+                return unit
+    for r, c in ix.find(["项目资金", "项目资金情况"]):
+        text = unicodedata.normalize("NFKC", ix.text(r, c))
+        match = _UNIT_NOTE.search(text.replace(" ", ""))
+        if match:
+            return match.group(1)
+    return None
+
+
+# --- Recognition ---------------------------------------------------------------------------------------------
+
+
+def _legacy_signal(ix: SheetIndex) -> bool:
+    return ix.has(["指标分值", "评价得分"]) or (ix.has(["投入"]) and ix.has(["过程"]))
+
+
+def _standard_signal(ix: SheetIndex) -> bool:
+    return ix.has(["年度资金总额", "绩效指标"])
+
+
+def _detect(indexes: dict[str, SheetIndex]) -> Family | None:
+    legacy, standard = load_family("legacy"), load_family("standard")
+    for ix in indexes.values():
+        if _legacy_signal(ix) and _find_header(ix, legacy)[0] is not None:
+            return legacy
+    for ix in indexes.values():
+        if _find_header(ix, standard)[0] is not None:
+            return standard
+    if any(_standard_signal(ix) for ix in indexes.values()):
+        return standard
+    if any(_legacy_signal(ix) for ix in indexes.values()):
+        return legacy
+    return None
+
+
+def _quoted(labels) -> str:
+    return "".join(f"“{label_}”" for label_ in labels)
+
+
+def _looked(indexes: dict[str, SheetIndex]) -> str:
+    parts = [f"{name}（第 1–{ix.grid.height} 行）" if ix.grid.height > 1 else f"{name}（第 1 行）"
+             for name, ix in indexes.items()]
+    return "、".join(parts) if parts else "（工作簿中没有工作表）"
+
+
+def _missing_header_message(book: GridBook, indexes: dict[str, SheetIndex], family: Family,
+                            partials: dict[str, tuple[int, dict[str, int]] | None]) -> str:
+    columns = _column_labels(family)
+    required = REQUIRED_COLUMNS.get(family.id, REQUIRED_COLUMNS["standard"])
+    shown = "、".join(columns[key][0] for key in required)
+    table = "绩效指标表" if family.data.get("indicators") else "评分表"
+    sheets = "、".join(indexes) or "（无）"
+
+    def count(item):
+        return sum(1 for key in required if key in item[1][1])
+
+    best = max(((name, p) for name, p in partials.items() if p is not None), key=count, default=None)
+    if best is not None and count(best) >= 2:
+        name, (row, have) = best
+        missing = [key for key in required if key not in have]
+        if not missing:  # the row was turned down: a 绩效指标 table where a 评分表 was asked for
+            return (f"{book.source}：工作表“{name}”第 {row + 1} 行是项目支出绩效自评表的绩效指标表头（有年度指标值、"
+                    f"实际完成值），不是{family.title}的{table}；在工作表 {sheets} 中没有找到{table}（查找了表头：{shown}）。"
+                    f"请核对表样，或不指定表样让工具自动识别。")
+        missing_text = "、".join(f"“{columns[key][0]}”" for key in missing)
+        present = "、".join(columns[key][0] for key in required if key in have)
+        synonyms = "；".join(f"“{columns[key][0]}”也可写作{'、'.join(columns[key][1:])}" for key in missing
+                             if len(columns[key]) > 1)
+        return (f"{book.source}：在工作表 {sheets} 中没有找到{missing_text}列（查找了表头：{shown}…；工作表“{name}”"
+                f"第 {row + 1} 行的表头只有{present}{'；' + synonyms if synonyms else ''}）。请核对{table}的表头。")
+    return (f"{book.source}：在工作表 {_looked(indexes)}中没有找到{family.title}的{table}：没有同时含有"
+            f"{''.join(f'“{columns[key][0]}”' for key in required)}的表头行（查找了表头：{shown}…）。"
+            f"请确认这是{family.title}，或把内容填入本工具的模板。")
 
 
 def recognise(book: GridBook, family: Family | None) -> Form:
-    raise FormReadError(f"{book.source}：没有找到本工具模板的名称（绩效指标 / 评分表），"
-                        f"暂不能识别其他格式的自评表；请把内容填入 workbook_templates 中的模板。")
+    """Find the form on any sheet of `book` by its labels. Raises FormReadError naming what was missing and where."""
+    from .writeback import RESULTS_SHEET
+
+    indexes = {name: SheetIndex.build(grid) for name, grid in book.sheets.items() if name != RESULTS_SHEET}
+    if family is None:
+        family = _detect(indexes)
+    if family is None:
+        standard, legacy = load_family("standard"), load_family("legacy")
+        std = [_column_labels(standard)[k][0] for k in REQUIRED_COLUMNS["standard"]]
+        leg = [_column_labels(legacy)[k][0] for k in REQUIRED_COLUMNS["legacy"]]
+        raise FormReadError(f"{book.source}：在工作表 {_looked(indexes)}中没有找到自评表：既没有{_quoted(std)}表头"
+                            f"（{standard.title}），也没有{_quoted(leg)}评分表（{legacy.title}）。"
+                            f"请确认这是项目支出绩效自评表。")
+    partials: dict[str, tuple[int, dict[str, int]] | None] = {}
+    for name, ix in indexes.items():
+        header, partial = _find_header(ix, family)
+        if header is None:
+            partials[name] = partial
+            continue
+        return _form_from_sheet(book, ix, header, family)
+    raise FormReadError(_missing_header_message(book, indexes, family, partials))
+
+
+def _form_from_sheet(book: GridBook, ix: SheetIndex, header: Header, family: Family) -> Form:
+    known = _known_labels()
+    table = _read_table(ix, header, family)
+    notes = []
+    form = Form(family.id, ix.grid.name, source=book.source)
+    for key, spec in family.fields.items():
+        labels = spec.get("labels", [])
+        if key == "year":
+            cell = _year(ix, labels, known, header.row)
+        elif key == "total":
+            cell = table.total
+        elif key == "grade":
+            cell = _field(ix, labels, known, _grade_like)
+        else:
+            cell = _field(ix, labels, known)
+        if cell is not None:
+            form.fields[key] = cell
+    if family.data.get("budget"):
+        form.budget, problem = _read_budget(ix, family, header.row)
+        if problem:
+            notes.append(problem)
+    if family.data.get("funding"):
+        form.funding = _read_funding(ix, family, known)
+    form.rows = table.rows
+    form.subtotals = table.subtotals
+    if header.split:
+        notes.append("年度指标值分列（指标性质、指标值、度量单位）已合并读取")
+    unit = _amount_unit_note(ix)
+    if unit and unit != family.data.get("amount_unit", "万元"):
+        notes.append(f"金额单位：{unit}")
+    extra = "；".join([f"工作表“{ix.grid.name}”，表头第 {header.row + 1} 行"] + notes)
+    form.layout = f"识别：{FAMILY_TITLES.get(family.id, family.title)}（{extra}）"
+    return form
