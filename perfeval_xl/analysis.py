@@ -12,7 +12,7 @@ from .model import EMPTY, Cell, Family, Form
 from .policy import Policy
 from .scoring import (TIER_BY_LABEL, TIER_LABELS, Quantitative, RateScore, evident_tier, grade_of, rate_score, round_score,
                       score_quantitative)
-from .values import Parsed, as_amount, as_fraction, format_number, label_key
+from .values import MONEY_FACTORS_TO_WANYUAN, Parsed, as_amount, as_fraction, format_number, label_key
 
 BUDGET_COLUMN_LABEL = {"initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数"}
 
@@ -32,14 +32,20 @@ class BudgetAnalysis:
     typed_score: float | None
 
 
-def _amount(cell: Cell) -> float | None:
-    return as_amount(cell.parsed)
+def amount_of(cell: Cell, form: Form) -> float | None:
+    """An amount in 万元. A bare number is in the form's amount unit (万元, or 元 / 千元 when the form says so);
+    a number typed with its unit (`977300元`) was already converted by the parser."""
+    parsed = cell.parsed
+    amount = as_amount(parsed)
+    if amount is not None and not parsed.unit and form.amount_unit != "万元":
+        amount *= MONEY_FACTORS_TO_WANYUAN.get(form.amount_unit, 1.0)
+    return amount
 
 
 def analyse_budget(form: Form, policy: Policy) -> BudgetAnalysis | None:
     if not form.budget:
         return None
-    amounts = {row: {col: _amount(cell) for col, cell in cols.items()} for row, cols in form.budget.items()}
+    amounts = {row: {col: amount_of(cell, form) for col, cell in cols.items()} for row, cols in form.budget.items()}
     total = amounts.get("total", {})
     parts = [amounts[row] for row in ("current", "carryover", "other") if row in amounts]
     used_parts_sum = False
@@ -235,7 +241,7 @@ def _figure(name: str, row: Row, funding: dict[str, float | None]) -> float | No
 
 def funding_amounts(form: Form, family: Family) -> dict[str, float | None]:
     spec = family.data.get("funding", {})
-    amounts = {key: _amount(form.funding.get(key, EMPTY)) for key in spec}
+    amounts = {key: amount_of(form.funding.get(key, EMPTY), form) for key in spec}
     for key, entry in spec.items():
         parts = entry.get("sum_of")
         if parts and any(amounts.get(p) is not None for p in parts):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from .analysis import Analysis, Item, Row
+from .analysis import Analysis, Item, Row, amount_of
 from .model import Cell, Issue
 from .scoring import TIER_LABELS, band_text, in_band, percent_text
 from .values import EXCEL_ERRORS, format_number, format_parsed
@@ -138,8 +138,9 @@ def number_typed_as_text(a: Analysis) -> Iterator[Finding]:
     for what, cell in _number_cells(a):
         parsed = cell.parsed
         if parsed.is_number and parsed.typed_as_text:
+            unit_note = "（单位已在表头）" if parsed.unit else ""
             yield Finding(cell.ref, f"{what}“{cell.value}”是文本，已按 {format_parsed(parsed)} 读取；"
-                                    f"请只填数字（单位已在表头），否则表内公式会把它当作 0。", parsed.number)
+                                    f"请只填数字{unit_note}，否则表内公式会把它当作 0。", parsed.number)
 
 
 @check("V111", "error", "无法识别的数值", "分值 填了 “两分半”")
@@ -180,10 +181,10 @@ def amount_implausible(a: Analysis) -> Iterator[Finding]:
     cells = [c for cols in a.form.budget.values() for k, c in cols.items() if k in ("initial", "annual", "executed")]
     cells += list(a.form.funding.values())
     for cell in cells:
-        parsed = cell.parsed
-        if parsed.is_number and parsed.number > 1_000_000:
-            yield Finding(cell.ref, f"金额 {format_number(parsed.number)} 万元超过 100 亿元，是否按“元”填写了？"
-                                    f"本表金额单位为万元。", parsed.number / 10_000)
+        amount = amount_of(cell, a.form)
+        if amount is not None and amount > 1_000_000:
+            yield Finding(cell.ref, f"金额 {format_number(amount)} 万元超过 100 亿元，是否按“元”填写了？"
+                                    f"本表金额单位为{a.form.amount_unit}。", amount / 10_000)
 
 
 # --- B 预算执行 ------------------------------------------------------------------------------------------------

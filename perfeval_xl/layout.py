@@ -686,6 +686,7 @@ def _form_from_sheet(book: GridBook, ix: SheetIndex, header: Header, family: Fam
     unit = _amount_unit_note(ix)
     if unit and unit != family.data.get("amount_unit", "万元"):
         notes.append(f"金额单位：{unit}")
+        form.amount_unit = unit
     extra = "；".join([f"工作表“{ix.grid.name}”，表头第 {header.row + 1} 行"] + notes)
     form.layout = f"识别：{FAMILY_TITLES.get(family.id, family.title)}（{extra}）"
     return form

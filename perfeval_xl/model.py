@@ -44,6 +44,7 @@ class Form:
     subtotals: dict[str, Cell] = field(default_factory=dict)  # legacy: group label -> printed subtotal cell
     source: str = ""  # file name, for messages
     layout: str = "template"  # "template" or the name of a recognised foreign layout
+    amount_unit: str = "万元"  # the unit bare amounts are in (a printed "单位：元" makes it 元)
 
     def field_cell(self, key: str) -> Cell:
         return self.fields.get(key, EMPTY)

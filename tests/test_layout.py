@@ -243,7 +243,8 @@ def test_amounts_in_yuan_total_row_zero_and_not_applicable_cells(tmp_path, read)
     # 总分 = 10 + (20 + 15 + 10 + 5) + (20 + 9) + 10 = 99 → 优.
     assert evaluation.total == 99 and evaluation.grade == "优"
     assert _codes(evaluation, "error") == set()
-    # Known limit (see the report): the core reads bare amounts as 万元, so amounts in 元 above 1,000,000 get V114.
+    # Bare amounts are in the form's unit (元 here): 1,329,100 元 = 132.91 万元, far from the 100 亿元 of V114.
+    assert form.amount_unit == "元" and "V114" not in _codes(evaluation)
 
 
 # --- The committed examples ------------------------------------------------------------------------------------
