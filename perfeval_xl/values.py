@@ -14,8 +14,9 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
 
 # Comparator glyphs and words, normalised to one of ">=", "<=", "=", ">", "<".
 # Longest first, so that "大于等于" wins over "大于".
@@ -33,13 +34,19 @@ _COMPARATOR_SYMBOL = {">=": "≥", "<=": "≤", "=": "=", ">": ">", "<": "<"}
 # Units that convert into each other. Money is kept in 万元 because both official layouts print 万元.
 MONEY_FACTORS_TO_WANYUAN = {"元": 1e-4, "千元": 1e-1, "万元": 1.0, "万": 1.0, "亿元": 1e4, "亿": 1e4}
 PERCENT_UNITS = {"%", "百分比", "百分点"}
+# Area and volume units people write several ways; NFKC turns ㎡ and m² into "m2", whose digit would end the number.
+UNIT_ALIASES = {"m2": "m²", "平方米": "m²", "平米": "m²", "km2": "km²", "平方公里": "km²", "m3": "m³", "立方米": "m³"}
+_SQUARE_SIGNS = {"㎡": "m²", "㎥": "m³", "㎢": "km²", "㎞": "km"}
 # Words that mean "does not apply" in a cell.
 NOT_APPLICABLE = {"—", "-", "--", "——", "/", "／", "无", "不适用", "n/a", "na", "N/A", "－", "―", "─"}
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
 _NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-_QUANTITY_RE = re.compile(rf"^(?P<num>{_NUMBER})\s*(?P<unit>[^\d\s]{{0,6}}?)\s*(?:以上|以内|以下)?$")
+_QUANTITY_RE = re.compile(rf"^(?P<num>{_NUMBER})\s*(?P<unit>k?m[23²³]|[^\d\s]{{0,6}}?)\s*(?:以上|以内|以下)?$")
 _WORD_SUFFIX = {"以上": ">=", "以内": "<=", "以下": "<="}
+# What follows the number is a deadline or an outcome, not a unit: `12月底前完成`, `2024年完成`, `3个月内上线`.
+# Such a value is qualitative text; read as a number it would be compared with `11月完成` as a unit mismatch.
+_NOT_A_UNIT = re.compile("完成|达成|达到|实现|上线|验收|交付|启动|开工|竣工|建成|前|底|末|旬")
 
 
 @dataclass(frozen=True)
@@ -79,8 +86,14 @@ class Parsed:
 
 
 def normalise_text(text: str) -> str:
-    """Full-width to half-width (NFKC), strip, fold inner whitespace and line breaks."""
-    text = unicodedata.normalize("NFKC", text)
+    """Full-width to half-width (NFKC), strip, fold inner whitespace and line breaks.
+
+    Superscript ² and ³ (and ㎡ ㎥ ㎢) are kept as m² / m³: NFKC would make `500㎡` read as `500m2`.
+    """
+    for sign, unit in _SQUARE_SIGNS.items():
+        text = text.replace(sign, unit)
+    text = "".join(part if part in ("²", "³") else unicodedata.normalize("NFKC", part)
+                   for part in re.split("([²³])", text))
     text = text.replace("\u3000", " ").replace("\xa0", " ")
     return re.sub(r"\s+", " ", text).strip()
 
@@ -101,7 +114,7 @@ def _split_comparator(text: str) -> tuple[str | None, str]:
 
 
 def _normalise_unit(unit: str, number: float) -> tuple[str, float]:
-    unit = unit.strip()
+    unit = UNIT_ALIASES.get(unit.strip(), unit.strip())
     if unit in PERCENT_UNITS:
         return "%", number
     if unit in MONEY_FACTORS_TO_WANYUAN:
@@ -129,7 +142,10 @@ def _parse(raw: object) -> Parsed:
     if isinstance(raw, bool):
         return Parsed("text", raw, text=str(raw))
     if isinstance(raw, (int, float)):
-        number = float(raw)
+        try:
+            number = float(raw)
+        except OverflowError:  # an int beyond float range: Excel shows #NUM! for such a number
+            return Parsed("error", raw, text="#NUM!")
         if math.isnan(number) or math.isinf(number):
             return Parsed("error", raw, text=str(raw))
         return Parsed("number", raw, number=number)
@@ -147,7 +163,7 @@ def _parse(raw: object) -> Parsed:
         return Parsed("error", raw, text=text.upper())
     comparator, rest = _split_comparator(text)
     match = _QUANTITY_RE.match(rest)
-    if match:
+    if match and not _NOT_A_UNIT.search(match.group("unit")):
         try:
             number = float(match.group("num").replace(",", ""))
         except ValueError:
@@ -163,11 +179,13 @@ def _parse(raw: object) -> Parsed:
 
 
 def format_number(number: float) -> str:
-    """Shortest plain decimal form (no exponent): 2.5, 10, 0.0001."""
+    """Shortest plain decimal form (no exponent) that reads back as the same float: 2.5, 10, 0.0001, 0.00000012."""
+    if not math.isfinite(number):
+        return repr(number)
     if number == int(number) and abs(number) < 1e15:
         return str(int(number))
-    text = f"{number:.10f}".rstrip("0").rstrip(".")
-    return text if float(text) == number else repr(number)
+    text = format(Decimal(repr(number)), "f")  # repr gives the shortest digits; "f" never writes an exponent
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def format_parsed(value: Parsed) -> str:
