@@ -23,11 +23,19 @@ def soffice() -> str:
     return exe
 
 
-def recalculate(src: Path, outdir: Path) -> Path:
-    """Open `src` in LibreOffice, recalculate, save as .xlsx into `outdir` (cached formula results included)."""
+def recalculate_all(sources: list[Path], outdir: Path) -> list[Path]:
+    """Open every source in one LibreOffice run, recalculate, save as .xlsx into `outdir` with the formula results
+    cached. A private profile keeps parallel runs apart. Fails with LibreOffice's output if a file is missing."""
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--calc",
-                        "--convert-to", "xlsx", "--outdir", str(outdir), str(src)],
-                       check=True, capture_output=True, timeout=180)
-    return outdir / (Path(src).stem + ".xlsx")
+        proc = subprocess.run([soffice(), f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--calc",
+                               "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, sources)],
+                              capture_output=True, text=True, timeout=180)
+    results = [outdir / (Path(src).stem + ".xlsx") for src in sources]
+    for result in results:
+        assert result.is_file(), f"LibreOffice did not convert {result.name}: {proc.stdout}\n{proc.stderr}"
+    return results
+
+
+def recalculate(src: Path, outdir: Path) -> Path:
+    return recalculate_all([src], outdir)[0]
