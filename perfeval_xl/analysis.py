@@ -54,7 +54,9 @@ def analyse_budget(form: Form, policy: Policy) -> BudgetAnalysis | None:
     # Real forms print 0 / 0 / 0 in the total row while the money sits in a 其中 row: add the parts up, and say so.
     if not denominator and any(p.get(denominator_key) for p in parts):
         denominator = sum(p.get(denominator_key) or 0.0 for p in parts)
-        executed = executed or sum(p.get("executed") or 0.0 for p in parts) or None
+        if not executed:
+            filled = [p["executed"] for p in parts if p.get("executed") is not None]
+            executed = sum(filled) if filled else executed
         used_parts_sum = True
     weight_cell = form.budget_cell("total", "weight").parsed
     weight = weight_cell.number if weight_cell.is_number else None

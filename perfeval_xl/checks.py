@@ -381,19 +381,34 @@ def unmet_without_reason(a: Analysis) -> Iterator[Finding]:
             yield Finding(r.row.cell("reason").ref, f"指标“{r.row.label}”未完成年度指标值，请填写偏差原因分析及改进措施。")
 
 
-@check("I306", "warning", "超额完成较多，请分析原因", "目标 11台，实际 23台（209%）")
-def over_completed(a: Analysis) -> Iterator[Finding]:
-    """A positive indicator's actual / target is at or above the policy's threshold (130 % by default). The score is
-    not reduced: [MOF-2020] leaves that to the unit's judgment when the target was set too low."""
+def _over_completed(a: Analysis):
     threshold = a.policy.over_completion_threshold
     for _, r in _results(a):
         q = r.quantitative
         if q and q.direction == "positive" and q.ratio is not None and q.ratio >= threshold:
-            need = "；偏差原因为空，请说明（目标是否定得偏低）" if r.row.parsed("reason").is_blank else ""
-            yield Finding(r.row.cell("reason").ref or r.row.cell("actual").ref,
-                          f"指标“{r.row.label}”实际完成 {format_parsed(r.row.parsed('actual'))}，为目标 "
-                          f"{format_parsed(r.row.parsed('target'))} 的 {percent_text(q.ratio)}，超过 "
-                          f"{percent_text(threshold)}，超额完成较多，请分析原因{need}。")
+            yield r, q.ratio
+
+
+@check("I306", "warning", "超额完成较多，请分析原因", "目标 11台，实际 23台（209%）")
+def over_completed(a: Analysis) -> Iterator[Finding]:
+    """A positive indicator's actual / target is at or above the policy's threshold (130 % by default). The score is
+    not reduced: [MOF-2020] leaves that to the unit's judgment when the target was set too low. Shown whether or not
+    a reason is given; a missing reason is I317."""
+    for r, ratio in _over_completed(a):
+        yield Finding(r.row.cell("actual").ref,
+                      f"指标“{r.row.label}”实际完成 {format_parsed(r.row.parsed('actual'))}，为目标 "
+                      f"{format_parsed(r.row.parsed('target'))} 的 {percent_text(ratio)}，达到或超过 "
+                      f"{percent_text(a.policy.over_completion_threshold)}，超额完成较多，请分析原因（目标是否定得偏低）。")
+
+
+@check("I317", "warning", "超额完成较多，未说明偏差原因", "目标 11台，实际 23台，偏差原因为空")
+def over_completed_without_reason(a: Analysis) -> Iterator[Finding]:
+    """An over-completed indicator (I306) has an empty 偏差原因分析及改进措施 cell. [GX] requires the reason."""
+    for r, ratio in _over_completed(a):
+        if r.row.parsed("reason").is_blank and "reason" in r.row.cells:
+            yield Finding(r.row.cell("reason").ref,
+                          f"指标“{r.row.label}”超额完成（{percent_text(ratio)}），偏差原因分析及改进措施为空；"
+                          f"请说明超额的原因，以及年度指标值是否定得偏低。")
 
 
 @check("I307", "warning", "填报得分与规则计算不同", "得分 20，规则建议 25.71")
@@ -422,7 +437,7 @@ def qualitative_tier_unclear(a: Analysis) -> Iterator[Finding]:
 
 @check("I309", "error", "得分不在所选档次区间内", "选“部分达成”，分值 15，得分 15")
 def score_outside_tier_band(a: Analysis) -> Iterator[Finding]:
-    """A qualitative indicator's typed 得分 is outside the band of the chosen (or evident) tier."""
+    """A qualitative indicator's typed 得分 is outside the band of the tier chosen in 定性评价档次."""
     for item, r in _results(a):
         if r.kind == "qualitative" and r.tier and r.tier_chosen and item.typed is not None and item.weight:
             if not in_band(item.typed, r.tier, item.weight, a.policy):
@@ -469,7 +484,7 @@ def actual_without_unit(a: Analysis) -> Iterator[Finding]:
             yield Finding(row.cell("actual").ref, f"指标“{row.label}”的实际完成值未写单位，已按目标单位“{target.unit}”理解。")
 
 
-@check("I315", "warning", "一级或二级指标未填或不规范", "一级指标 为空")
+@check("I315", "warning", "一级指标未填或不规范", "一级指标 为空")
 def indicator_level_unknown(a: Analysis) -> Iterator[Finding]:
     """A scored row has no 一级指标 (so it counts toward no first-level weight) or an unknown one."""
     known = [entry["label"] for entry in a.family.table.get("level1", a.family.table.get("groups", []))]
@@ -478,7 +493,7 @@ def indicator_level_unknown(a: Analysis) -> Iterator[Finding]:
         if not level1:
             yield Finding(item.first.cell("level1").ref, f"指标“{item.first.label}”未填一级指标，无法计入一级指标分值合计；"
                                                          f"请从下拉列表选择（{'、'.join(known)}）。")
-        elif not any(k in level1 or level1 in k for k in known):
+        elif not any(k in level1 for k in known):
             yield Finding(item.first.cell("level1").ref, f"一级指标“{level1}”不是 {'、'.join(known)} 之一，请核对。")
 
 
@@ -536,11 +551,15 @@ def total_mismatch(a: Analysis) -> Iterator[Finding]:
         yield Finding(cell.ref, f"总分填为 {format_number(printed.number)}，但各项得分合计为 {format_number(a.total)}；请更正。", a.total)
 
 
+# The long names forms print for each grade.
+GRADE_NAMES = {"优": ("优", "优秀"), "良": ("良", "良好"), "中": ("中", "中等"), "差": ("差", "较差")}
+
+
 @check("T405", "error", "评价等次与总分不符", "总分 72.62，等次填 良")
 def grade_mismatch(a: Analysis) -> Iterator[Finding]:
     """The printed grade differs from the grade of the total under the policy's bands (优 ≥ 90, 良 ≥ 80, 中 ≥ 60, 差)."""
     cell = a.form.field_cell("grade")
     printed = cell.parsed.text
-    if printed and a.grade and printed.strip() not in (a.grade, a.grade + "秀", "优秀" if a.grade == "优" else a.grade):
+    if printed and a.grade and printed.strip() not in GRADE_NAMES.get(a.grade, (a.grade,)):
         yield Finding(cell.ref, f"评价等次填为“{printed}”，按总分 {format_number(a.total)} 和评分口径 {a.policy.name}"
                                 f"（{a.policy.grade_rule_text()}）应为“{a.grade}”。", a.grade)

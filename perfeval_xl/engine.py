@@ -8,7 +8,7 @@ from __future__ import annotations
 from .analysis import Analysis, analyse
 from .checks import run_checks
 from .model import Evaluation, Form, Issue, ItemScore, Output, load_family
-from .policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
+from .policy import DEFAULT_POLICY, Policy, PolicyError, load_policy, shipped_policy_names
 from .values import format_number
 
 
@@ -23,6 +23,11 @@ def resolve_policy(form: Form, override: str | None = None) -> tuple[Policy, lis
     name = cell.parsed.text if not cell.parsed.is_blank else ""
     if not name:
         return load_policy(DEFAULT_POLICY), []
+    if name.endswith(".toml") or "/" in name or "\\" in name:
+        # A form is data from outside: it may name a shipped policy, not a file on the reviewer's machine.
+        return load_policy(DEFAULT_POLICY), [Issue("F103", "error", cell.ref,
+                                                   f"表内“评分口径”只能填内置口径名称（{'、'.join(shipped_policy_names())}），"
+                                                   f"不能填文件路径；自定义口径文件请用 --policy 指定。本次按 {DEFAULT_POLICY} 计算。")]
     try:
         return load_policy(name), []
     except PolicyError as exc:

@@ -83,13 +83,23 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _is_file(name_or_path: str) -> bool:
+    return name_or_path.endswith(".toml") or Path(name_or_path).exists()
+
+
 def _resolve(name_or_path: str, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
     if name_or_path in seen:
         raise PolicyError(f"评分口径 {name_or_path} 的 extends 形成了循环：{' → '.join(seen + (name_or_path,))}")
     data, source = _read_toml(name_or_path)
+    if _is_file(name_or_path) and "name" not in data:
+        data["name"] = Path(name_or_path).stem  # a bureau's file is known by its file name, not its parent's
     parent = data.get("extends")
     if parent:
-        base, _ = _resolve(str(parent), seen + (name_or_path,))
+        parent = str(parent)
+        if parent.endswith(".toml") and _is_file(name_or_path) and not Path(parent).is_absolute():
+            parent = str(Path(name_or_path).parent / parent)  # relative to the file that names it
+        base, _ = _resolve(parent, seen + (name_or_path,))
+        base = {k: v for k, v in base.items() if k not in ("name", "title")}
         data = _merge(base, data)
     return data, source
 
@@ -106,6 +116,16 @@ def load_policy(name_or_path: str | None = None) -> Policy:
             raise PolicyError(f"评分口径 {source} 的 execution.denominator 只能是 annual（全年预算数）或 initial（年初预算数）。")
         if q["reverse_rule"] not in ("ratio", "linear"):
             raise PolicyError(f"评分口径 {source} 的 quantitative.reverse_rule 只能是 ratio 或 linear。")
+        if q["cost_without_comparator"] not in ("reverse", "positive"):
+            raise PolicyError(f"评分口径 {source} 的 quantitative.cost_without_comparator 只能是 reverse 或 positive。")
+        if q["zero_cost_actual"] not in ("not_done", "saving"):
+            raise PolicyError(f"评分口径 {source} 的 quantitative.zero_cost_actual 只能是 not_done 或 saving。")
+        from .checks import REGISTRY  # here, not at the top: checks imports the analysis, which imports this module
+
+        unknown = sorted(code for code in severity if code not in REGISTRY)
+        if unknown:
+            raise PolicyError(f"评分口径 {source} 的 [severity] 中有不存在的检查代码：{'、'.join(unknown)}"
+                              f"（代码见 docs/checks.md）。")
         return Policy(
             name=str(data.get("name", name_or_path)),
             title=str(data.get("title", data.get("name", ""))),
@@ -127,7 +147,7 @@ def load_policy(name_or_path: str | None = None) -> Policy:
         )
     except KeyError as exc:
         raise PolicyError(f"评分口径 {source} 缺少设置项 {exc}；请以 national-2020.toml 为底本修改。") from None
-    except (TypeError, ValueError, IndexError) as exc:
+    except (TypeError, ValueError, IndexError, AttributeError) as exc:
         if isinstance(exc, PolicyError):
             raise
         raise PolicyError(f"评分口径 {source} 有一项设置的取值不对：{exc}") from None

@@ -20,12 +20,17 @@ TIER_LABELS = {
 }
 TIER_BY_LABEL = {label: tier for tier, label in TIER_LABELS.items()}
 # Words that undo an "achieved" word in the actual value: 未完成, 部分完成, 尚未实现 …
-_NEGATIONS = ("未", "没有", "尚未", "部分", "推迟", "滞后", "延期", "不足", "暂缓", "取消")
+_NEGATIONS = ("未", "没", "不", "无法", "难以", "尚未", "部分", "推迟", "滞后", "延期", "暂缓", "取消")
+# Phrases with 不 that are not negations ("不断提升" = keeps improving).
+_NOT_NEGATIONS = ("不断", "不懈")
 
 
 def round_score(value: float, decimals: int = 2) -> float:
     """Round half up, as people and Excel's ROUND do (Python's round() is half-to-even)."""
-    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+    if not abs(value) < 1e15:  # nothing to round, and Decimal.quantize would overflow its precision
+        return value
+    # 15 significant digits, as Excel keeps: 10 × 0.2845 is 2.8449999999999998 as a float but 2.845 to Excel.
+    return float(Decimal(f"{value:.15g}").quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
 def percent_text(fraction: float) -> str:
@@ -141,7 +146,10 @@ def evident_tier(target: Parsed, actual: Parsed, policy: Policy) -> str | None:
         return None
     if target.text and a.strip("。. ") == target.text.strip("。. "):
         return "achieved"
-    if any(word in a for word in policy.achieved_words) and not any(neg in a for neg in _NEGATIONS):
+    plain = a
+    for phrase in _NOT_NEGATIONS:
+        plain = plain.replace(phrase, "")
+    if any(word in a for word in policy.achieved_words) and not any(neg in plain for neg in _NEGATIONS):
         return "achieved"
     return None
 
@@ -163,7 +171,7 @@ def in_band(score: float, tier: str, weight: float, policy: Policy) -> bool:
     eps = 10 ** -(policy.decimals + 2)
     if tier == "achieved":
         return lo_pts - eps <= score <= hi_pts + eps
-    return lo_pts - eps <= score < hi_pts + eps
+    return lo_pts - eps <= score < hi_pts - eps
 
 
 # --- 总分与等次 -----------------------------------------------------------------------------------------------

@@ -149,8 +149,8 @@ FIRES = [
     case("F102", field_("year", "二〇二三"), "warning", "C2", "年度“二〇二三”不是有效年份，请填写四位数字年份，如 2023。"),
     case("F102", field_("year", 1999), "warning", "C2", "年度“1999”不是有效年份", id="before-2000"),
     case("F103", policy("湖北"), "error", "C6", ("没有名为“湖北”的评分口径", "hb-2020", "本次按 national-2020 计算。")),
-    case("F103", policy("本市口径.toml"), "error", "C6", ("评分口径文件不存在：本市口径.toml", "本次按 national-2020 计算"),
-         id="missing-file"),
+    case("F103", policy("本市口径.toml"), "error", "C6", ("只能填内置口径名称", "不能填文件路径", "--policy",
+                                                           "本次按 national-2020 计算"), id="file-path-in-form"),
     # V 数值
     case("V110", budget("total", "executed", "95万元"), "warning", "E9",
          "全年执行数“95万元”是文本，已按 95万元 读取；请只填数字（单位已在表头），否则表内公式会把它当作 0。", 95.0),
@@ -211,14 +211,15 @@ FIRES = [
     case("I305", [row(2, "actual", "有所提升"), row(2, "tier", "部分达成年度指标并具有一定效果"), row(2, "score", 20)],
          "warning", "H22", "指标“服务效率”未完成年度指标值", id="qualitative"),
     case("I305", [row(0, "actual", "8台"), policy("strict")], "error", "H20", "未完成年度指标值", id="strict"),
-    case("I306", row(0, "actual", "13台"), "warning", "H20",
-         ("指标“设备购置”实际完成 13台，为目标 ≥10台 的 130.00%，超过 130.00%，超额完成较多，请分析原因",
-          "；偏差原因为空，请说明（目标是否定得偏低）。")),
-    case("I306", [row(0, "actual", "13台"), row(0, "reason", "新增服务网点")], "warning", "H20",
-         "超额完成较多，请分析原因。", absent=("偏差原因为空",), id="reason-given"),
-    case("I306", [row(0, "actual", "12台"), policy("sx-120")], "warning", "H20", "为目标 ≥10台 的 120.00%，超过 120.00%",
+    case("I306", row(0, "actual", "13台"), "warning", "E20",
+         "指标“设备购置”实际完成 13台，为目标 ≥10台 的 130.00%，达到或超过 130.00%，超额完成较多，请分析原因（目标是否定得偏低）。"),
+    case("I306", [row(0, "actual", "13台"), row(0, "reason", "新增服务网点")], "warning", "E20",
+         "超额完成较多，请分析原因", id="reason-given"),
+    case("I306", [row(0, "actual", "12台"), policy("sx-120")], "warning", "E20", "为目标 ≥10台 的 120.00%，达到或超过 120.00%",
          id="sx-120"),
-    case("I306", [row(0, "actual", "13台"), policy("gx-130")], "error", "H20", "超额完成较多", id="gx-130"),
+    case("I317", row(0, "actual", "13台"), "warning", "H20",
+         "指标“设备购置”超额完成（130.00%），偏差原因分析及改进措施为空；请说明超额的原因，以及年度指标值是否定得偏低。"),
+    case("I317", [row(0, "actual", "13台"), policy("gx-130")], "error", "H20", "偏差原因分析及改进措施为空", id="gx-130"),
     case("I307", [row(0, "actual", "8台"), row(0, "score", 20), row(0, "reason", "到货延迟")], "warning", "G20",
          ("指标“设备购置”填报得分 20，按规则建议 16（8台 / ≥10台 = 80.00%，未达到目标，按 实际/目标 计，20 × 80.00% = 16",
           "保留填报值，如有理由请在偏差原因中说明。"), 16.0),
@@ -326,6 +327,8 @@ QUIET = [
     quiet("I305", [row(0, "actual", "8台"), row(0, "reason", "到货延迟")]),
     quiet("I306", row(0, "actual", "12台"), id="120-under-national"),
     quiet("I306", [row(1, "target", "≤10万元"), row(1, "actual", "20万元"), row(1, "reason", "涨价")], id="reverse"),
+    quiet("I317", [row(0, "actual", "13台"), row(0, "reason", "新增服务网点")], id="reason-given"),
+    quiet("I317", row(0, "actual", "12台"), id="under-threshold"),
     quiet("I307", [row(0, "actual", "8台"), row(0, "score", 16), row(0, "reason", "到货延迟")]),
     quiet("I308", [row(2, "actual", "有所提升"), row(2, "tier", "部分达成年度指标并具有一定效果"), row(2, "reason", "部分未改造")]),
     quiet("I308", row(2, "actual", "已完成"), id="achieved-word"),
@@ -436,10 +439,14 @@ def test_policy_file_named_in_the_form(tmp_path):
     form = standard_form()
     form.rows[0]["actual"].value = 10
     assert "I313" in {i.code for i in run(form).issues}
+    # A form is data from outside: it may not make the reviewer load a file from their disk …
     form.fields["policy"].value = str(path)
     evaluation = run(form)
-    assert evaluation.policy_name == "本市口径"
-    assert "I313" not in {i.code for i in evaluation.issues}
+    assert evaluation.policy_name == "national-2020"
+    assert [i.code for i in evaluation.issues if i.severity == "error"] == ["F103"]
+    # … while the reviewer's own --policy file applies.
+    evaluation = evaluate(form, load_policy(str(path)))
+    assert evaluation.policy_name == "本市口径" and "I313" not in {i.code for i in evaluation.issues}
 
 
 def test_zero_cost_as_saving_says_so(tmp_path):
@@ -465,8 +472,6 @@ def test_issues_are_sorted_errors_first_then_by_row():
 
 # --- real core bugs, shown and left failing (see the reply for the proposed fix) --------------------------------
 
-@pytest.mark.xfail(strict=True, reason="T405 accepts 优秀 for 优 (and the meaningless 良秀) but not 良好/中等/较差, the "
-                                       "long forms forms print: `a.grade + \"秀\"` only fits 优")
 @pytest.mark.parametrize("printed", ["良好"])
 def test_long_grade_names_are_accepted(printed):
     form = legacy_form()  # 87.72 → 良
@@ -474,8 +479,6 @@ def test_long_grade_names_are_accepted(printed):
     assert [i for i in run(form).issues if i.code == "T405"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="I306 fires whether or not 偏差原因 is filled; gx-130 and strict make it an "
-                                       "error, so an over-completion the unit has explained stays an error forever")
 @pytest.mark.parametrize("name", ["gx-130", "strict"])
 def test_explained_over_completion_is_not_an_error(name):
     form = standard_form()
@@ -485,9 +488,6 @@ def test_explained_over_completion_is_not_an_error(name):
     assert [i.severity for i in run(form).issues if i.code == "I306" and i.severity == "error"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="analyse_budget turns a 全年执行数 of 0 into None (`executed or sum(...) or "
-                                       "None`) when the total row is 0/0/0: no rate, no score, no B201, and B204 says "
-                                       "the rate was computed")
 def test_zero_execution_from_the_parts_scores_zero():
     form = standard_form()
     for column in ("initial", "annual", "executed"):
@@ -520,4 +520,4 @@ def test_docs_have_one_section_per_code():
     for code, entry in REGISTRY.items():
         assert f"\n## {code} {entry.title}\n" in text
         assert " ".join(entry.condition.split()) in text
-    assert "- 内置评分口径中的调整：gx-130：错误（error）；strict：错误（error）" in text  # I306
+    assert "- 内置评分口径中的调整：gx-130：错误（error）；strict：错误（error）" in text  # I317
