@@ -98,12 +98,20 @@ def normalise_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_LABEL_NOISE = re.compile(r"[\s:：,，.。、()（）\[\]【】*＊]")
+
+
+@lru_cache(maxsize=65536)
+def _label_key(text: str) -> str:
+    return _LABEL_NOISE.sub("", unicodedata.normalize("NFKC", text))
+
+
 def label_key(text: object) -> str:
-    """A label as compared when finding a form by its labels: no spaces, no line breaks, no punctuation."""
+    """A label as compared when finding a form by its labels: no spaces, no line breaks, no punctuation.
+    Cached: recognising a batch of forms asks for the same labels thousands of times."""
     if text is None:
         return ""
-    text = unicodedata.normalize("NFKC", str(text))
-    return re.sub(r"[\s:：,，.。、()（）\[\]【】*＊]", "", text)
+    return _label_key(str(text))
 
 
 def _split_comparator(text: str) -> tuple[str | None, str]:
