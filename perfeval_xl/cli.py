@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
+import traceback
 from pathlib import Path
 
-from .grid import FormReadError
+from .grid import FormReadError, FormWriteError
 from .model import Evaluation, family_ids
 from .policy import PolicyError, load_policy, shipped_policy_names
 from .writeback import SEVERITY_LABEL, summary_line
@@ -84,6 +87,12 @@ def print_evaluation(path: Path, evaluation: Evaluation, show_info: bool) -> Non
     print(f"{path}: {summary_line(evaluation)}")
 
 
+def _without_name(message: str, path: Path) -> str:
+    """The reason without its leading "文件名：" when the line already starts with the path."""
+    prefix = f"{path.name}："
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
 def cmd_check(args) -> int:
     from .xlsx_io import check_file, score_workbook
 
@@ -101,31 +110,58 @@ def cmd_check(args) -> int:
         print("没有找到要校验的工作簿（.xlsx）。", file=sys.stderr)
         return EXIT_UNREADABLE
     status, records = EXIT_OK, []
+    destinations: dict[Path, Path] = {}
     for path in paths:
         try:
             if args.output or args.in_place:
                 dest = Path(args.output) / path.name if args.output else path
                 if args.output and dest.resolve() == path.resolve():
                     raise FormReadError(f"{path.name}：输出文件夹与原文件相同，会覆盖原文件；请换一个文件夹或使用 --in-place。")
-                checked = score_workbook(path, dest, args.policy, args.family, backup=args.in_place)
-                evaluation, written = checked.evaluation, checked.written
+                earlier = destinations.setdefault(dest.resolve(), path)
+                if earlier != path:
+                    raise FormWriteError(f"{path}：与 {earlier} 同名，评分后的工作簿都会写成 {dest}，后一个会覆盖"
+                                         f"前一个；请分开校验，或先改名。")
+                # An existing file at the destination may hold what someone typed: keep it as .bak, never drop it.
+                checked = score_workbook(path, dest, args.policy, args.family, backup=True)
+                evaluation, written, kept = checked.evaluation, checked.written, checked.backup
+                dropped = checked.dropped or []
             else:
-                evaluation, written = check_file(path, args.policy, args.family), None
+                evaluation, written, kept, dropped = check_file(path, args.policy, args.family), None, None, []
         except FormReadError as exc:
             status = EXIT_UNREADABLE
+            what = "无法写入" if isinstance(exc, FormWriteError) else "无法读取"
             if args.json:
                 records.append({"file": str(path), "error": str(exc), "issues": []})
             else:
-                print(f"{path}: 无法读取：{exc}")
+                print(f"{path}: {what}：{_without_name(str(exc), path)}")
+            continue
+        except Exception as exc:  # a bug must not end the batch with a traceback, nor hide which file caused it
+            status = EXIT_UNREADABLE
+            message = (f"{path.name}：处理时程序出错（{type(exc).__name__}），本文件未校验，也未写入任何文件。"
+                       f"请把该文件和这条信息发给维护人员。")
+            if os.environ.get("PERFEVAL_XL_DEBUG"):
+                traceback.print_exc()
+            if args.json:
+                records.append({"file": str(path), "error": message, "issues": []})
+            else:
+                print(f"{path}: 无法校验：{_without_name(message, path)}")
             continue
         if evaluation.errors and status == EXIT_OK:
             status = EXIT_ERRORS
+        notice = f"评分后的工作簿 {written} 不含原文件中的{'、'.join(dropped)}（原文件未改动）" if dropped else ""
         if args.json:
-            records.append(evaluation_record(path, evaluation, written))
+            record = evaluation_record(path, evaluation, written)
+            if notice:
+                record["notices"] = [notice]
+            records.append(record)
         else:
             print_evaluation(path, evaluation, args.info)
             if written:
                 print(f"{path}: 已写入评分后的工作簿 {written}")
+            if notice:
+                print(f"{path}: 注意：{notice}")
+            if kept and args.output:
+                print(f"{path}: 输出文件夹中原有的同名文件已备份为 {kept}")
     if args.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
@@ -150,9 +186,30 @@ def cmd_policies(args) -> int:
     return EXIT_OK
 
 
+# argparse's own error sentences, in Chinese (its messages are English whatever the locale).
+_ARGPARSE_MESSAGES = [
+    (r"argument (\S+): not allowed with argument (\S+)", r"参数 \1 不能与 \2 同时使用"),
+    (r"the following arguments are required: (.+)", r"缺少参数：\1"),
+    (r"unrecognized arguments: (.+)", r"无法识别的参数：\1"),
+    (r"argument (\S+): invalid choice: (.+?) \(choose from (.+)\)", r"参数 \1 的值 \2 无效，可选：\3"),
+    (r"argument (\S+): expected one argument", r"参数 \1 后面需要一个值"),
+    (r"argument (\S+): ignored explicit argument (.+)", r"参数 \1 不接受值 \2"),
+]
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """argparse with its usage errors in Chinese; exit status 2 as before."""
+
+    def error(self, message: str):
+        for pattern, replacement in _ARGPARSE_MESSAGES:
+            message = re.sub(pattern, replacement, message)
+        usage = self.format_usage().replace("usage:", "用法：", 1)
+        self.exit(EXIT_UNREADABLE, f"{usage}{self.prog}：{message}（用 -h 查看帮助）\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="perfeval-xl", description="项目支出绩效自评表：校验、计分与汇总。")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = ChineseArgumentParser(prog="perfeval-xl", description="项目支出绩效自评表：校验、计分与汇总。")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=ChineseArgumentParser)
 
     check = sub.add_parser("check", help="校验自评表并计分", description="校验自评表，计算执行率、得分、总分和等次。")
     check.add_argument("files", nargs="+", help="工作簿文件或文件夹")
@@ -194,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `perfeval-xl check … | head`: the reader left; stop quietly (Python docs' recipe)
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_UNREADABLE
 
 
 if __name__ == "__main__":

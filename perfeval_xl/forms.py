@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .grid import Area, FormReadError, Grid, GridBook, ref
 from .model import Cell, Family, Form, family_ids, load_family
-from .writeback import RESULTS_SHEET, StateEntry, read_state, same_value
+from .writeback import RESULTS_SHEET, StateEntry, read_state, same_value, trusted_state
 
 
 def _cell(grid: Grid, row: int, col: int) -> Cell:
@@ -90,6 +90,7 @@ def forget_our_fills(form: Form, previous: dict[str, StateEntry]) -> None:
     """Blank the cells whose value is still the one we wrote last time (see writeback.plan)."""
     if not previous:
         return
+    previous = trusted_state(previous, form)  # a row that now holds another indicator: its content is typed
     cells = list(form.fields.values()) + list(form.funding.values()) + list(form.subtotals.values())
     cells += [cell for row in form.budget.values() for cell in row.values()]
     cells += [cell for row in form.rows for cell in row.values()]

@@ -7,6 +7,8 @@ form readers work only on this, so a form reads the same whichever adapter produ
 
 from __future__ import annotations
 
+import io
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -21,6 +23,11 @@ _REF_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 
 class FormReadError(Exception):
     """A file or form that cannot be read. `str()` is a Chinese sentence naming the file (and cell, if any)."""
+
+
+class FormWriteError(FormReadError):
+    """The scored workbook could not be written (folder not writable, disk full, file locked…). The original file is
+    untouched. A FormReadError too, so every caller that reports unreadable files reports this the same way."""
 
 
 def column_letter(index: int) -> str:
@@ -174,6 +181,72 @@ def defined_names_from_zip(path: Path) -> dict[str, Area]:
     return names
 
 
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> the worksheet part's path inside the zip (xl/worksheets/sheet1.xml)."""
+    workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
+    try:
+        rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        return {}
+    targets = {}
+    for rel in rels.iter(f"{_PKG_REL_NS}Relationship"):
+        target = rel.get("Target") or ""
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        targets[rel.get("Id")] = path
+    parts = {}
+    for sheet in workbook.iter(f"{_MAIN_NS}sheet"):
+        part = targets.get(sheet.get(f"{_REL_NS}id"))
+        if part:
+            parts[sheet.get("name")] = part
+    return parts
+
+
+def error_cells_from_zip(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Cells holding an Excel error value (`t="e"`: #DIV/0!, #REF!…), per sheet, 0-based.
+
+    calamine hands error cells back as empty strings, so a cached `#DIV/0!` would read as a blank cell and the
+    check would say "为空" instead of naming the broken formula. Only sheets that contain an error cell are parsed.
+    """
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    with zipfile.ZipFile(path) as archive:
+        for sheet_name, part in _sheet_parts(archive).items():
+            try:
+                data = archive.read(part)
+            except KeyError:
+                continue
+            if b't="e"' not in data and b"t='e'" not in data:
+                continue
+            cells = {}
+            for _, node in SafeET.iterparse(io.BytesIO(data), events=("end",)):
+                if node.tag == f"{_MAIN_NS}c":
+                    if node.get("t") == "e" and node.get("r"):
+                        value = node.find(f"{_MAIN_NS}v")
+                        try:
+                            cells[parse_ref(node.get("r"))] = (value.text if value is not None else None) or "#VALUE!"
+                        except ValueError:
+                            pass
+                    node.clear()
+            if cells:
+                found[sheet_name] = cells
+    return found
+
+
+def _put_errors(values: list[list[Any]], errors: dict[tuple[int, int], str]) -> None:
+    for (row, col), text in errors.items():
+        while len(values) <= row:
+            values.append([])
+        line = values[row]
+        while len(line) <= col:
+            line.append(None)
+        if line[col] is None:
+            line[col] = text
+
+
 def _clean(value: Any) -> Any:
     return None if value == "" else value
 
@@ -192,11 +265,15 @@ def read_with_calamine(path: Path) -> GridBook:
             values = [[_clean(v) for v in row] for row in rows]
             merged = [(top, left, bottom, right) for (top, left), (bottom, right) in (sheet.merged_cell_ranges or [])]
             sheets[sheet_name] = Grid(sheet_name, values, merged)
+        for sheet_name, errors in error_cells_from_zip(path).items():
+            if sheet_name in sheets:
+                _put_errors(sheets[sheet_name].values, errors)
         names = defined_names_from_zip(path)
     except FormReadError:
         raise
-    except Exception as exc:  # calamine reports corrupt parts as generic errors
-        raise FormReadError(f"{path.name}：文件内容已损坏，无法读取（{type(exc).__name__}: {str(exc)[:120]}）。") from None
+    except Exception:  # calamine reports corrupt parts as generic errors (English, and about XML, not the form)
+        raise FormReadError(f"{path.name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，"
+                            f"或重新获取文件。") from None
     return GridBook(sheets, names, path.name)
 
 

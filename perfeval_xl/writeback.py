@@ -8,10 +8,14 @@ The rules that keep a person's work safe:
   a value a person typed (or a formula), and it wins: we report, we don't overwrite.
 - "owned" cells (建议得分, 计分说明) and the `校验结果` sheet are ours and rewritten every run.
 - Marks (fill colours) remember the colour they replaced, so 清除标记 puts it back.
+- A filled cell of the indicator table also remembers its row's 三级指标. If that row now holds another indicator
+  (a row inserted above it, rows re-ordered, an indicator replaced), the address no longer means the cell we filled:
+  whatever it holds counts as typed, even when it happens to equal our old value.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +24,11 @@ from .values import format_number
 
 RESULTS_SHEET = "校验结果"
 STATE_HEADER = "本工具填入的单元格（再次校验时据此更新；清除标记时据此还原，请勿修改）"
-STATE_COLUMNS = ["单元格", "填入值", "标记", "原底色"]
+STATE_COLUMNS = ["单元格", "填入值", "标记", "原底色", "所在指标"]
 SEVERITY_LABEL = {"error": "错误", "warning": "警告", "info": "提示"}
 MARK_COLOURS = {"error": "FFC7CE", "warning": "FFEB9C"}  # Excel's own "bad" and "neutral" fills
 RESULTS_COLUMNS = ["序号", "级别", "代码", "单元格", "说明", "建议值"]
+_CELL_REF = re.compile(r"^[A-Z]{1,3}[1-9][0-9]{0,6}$")
 
 
 @dataclass
@@ -32,6 +37,7 @@ class StateEntry:
     filled: Any = None  # the value we wrote (None when we only marked the cell)
     mark: str = ""  # the severity we marked it with, "" when not marked
     original_fill: str = ""  # the fill colour the mark replaced ("" = none)
+    anchor: str | None = None  # the row's 三级指标 when we filled it ("" outside the table; None: not recorded)
 
 
 @dataclass
@@ -59,16 +65,41 @@ def read_state(results_values: list[list[Any]] | None) -> dict[str, StateEntry]:
     if not results_values:
         return {}
     start = next((i for i, row in enumerate(results_values) if row and row[0] == STATE_HEADER), None)
-    if start is None:
+    if start is None or start + 1 >= len(results_values):
         return {}
+    header = list(results_values[start + 1] or [])
+    has_anchor = len(header) > 4 and header[4] == STATE_COLUMNS[4]  # sheets written before 所在指标 existed lack it
     state = {}
     for row in results_values[start + 2:]:
         if not row or not row[0]:
             break
-        cells = list(row) + [None] * 4
+        if not _CELL_REF.match(str(row[0]).strip()):  # someone edited the sheet: ignore what is not a cell address
+            continue
+        cells = list(row) + [None] * 5
         filled = None if cells[1] in ("", None) else cells[1]
-        state[str(cells[0])] = StateEntry(str(cells[0]), filled, str(cells[2] or ""), str(cells[3] or ""))
+        anchor = ("" if cells[4] is None else str(cells[4])) if has_anchor else None
+        state[str(cells[0])] = StateEntry(str(cells[0]), filled, str(cells[2] or ""), str(cells[3] or ""), anchor)
     return state
+
+
+def row_anchor(form: Form, cell: str) -> str:
+    """The 三级指标 of the table row holding `cell` ("" when the cell is not in the table)."""
+    for row in form.rows:
+        if any(c.ref == cell for c in row.values()):
+            name = row.get("name")
+            return "" if name is None or name.value is None else " ".join(str(name.value).split())
+    return ""
+
+
+def trusted_state(previous: dict[str, StateEntry], form: Form) -> dict[str, StateEntry]:
+    """`previous` with the fills whose row now holds another indicator forgotten (their marks are kept, so the
+    colour still comes back). Such a cell's content is then treated as typed: reported, never overwritten."""
+    trusted = {}
+    for cell, entry in previous.items():
+        if entry.filled is not None and entry.anchor is not None and entry.anchor != row_anchor(form, cell):
+            entry = StateEntry(entry.cell, None, entry.mark, entry.original_fill, entry.anchor)
+        trusted[cell] = entry
+    return trusted
 
 
 def plan(evaluation: Evaluation, current: dict[str, Any], formula_cells: set[str], previous: dict[str, StateEntry],
@@ -82,6 +113,7 @@ def plan(evaluation: Evaluation, current: dict[str, Any], formula_cells: set[str
     template's colour for the cell's role, so an unmark restores the form's look.
     """
     result = WritePlan()
+    previous = trusted_state(previous, evaluation.form)
     current_fills = current_fills or {}
     default_fill = default_fill or {}
     filled: dict[str, Any] = {}
@@ -109,7 +141,8 @@ def plan(evaluation: Evaluation, current: dict[str, Any], formula_cells: set[str
     for issue in evaluation.issues:
         if not issue.cell:
             continue
-        messages.setdefault(issue.cell, []).append(f"[{issue.code}] {issue.message}")
+        # One line per issue (line breaks typed inside a label are folded): adapters tell our lines from a person's.
+        messages.setdefault(issue.cell, []).append(f"[{issue.code}] {' '.join(issue.message.split())}")
         if issue.severity in MARK_COLOURS and (worst.get(issue.cell) != "error"):
             worst[issue.cell] = issue.severity
     result.marks = worst
@@ -123,7 +156,8 @@ def plan(evaluation: Evaluation, current: dict[str, Any], formula_cells: set[str
                 current_fills.get(cell, default_fill.get(cell, ""))
         else:
             original = ""
-        result.state.append(StateEntry(cell, filled.get(cell), worst.get(cell, ""), original))
+        anchor = row_anchor(evaluation.form, cell) if cell in filled else ""
+        result.state.append(StateEntry(cell, filled.get(cell), worst.get(cell, ""), original, anchor))
     for cell, entry in previous.items():
         if entry.mark and cell not in worst:
             result.unmark[cell] = entry.original_fill
@@ -170,7 +204,7 @@ def results_sheet(evaluation: Evaluation, state: list[StateEntry]) -> tuple[list
             links[(len(rows) - 1, 1)] = item.cell
     rows += [[], [STATE_HEADER], STATE_COLUMNS]
     for entry in state:
-        rows.append([entry.cell, _blank(entry.filled), entry.mark, entry.original_fill])
+        rows.append([entry.cell, _blank(entry.filled), entry.mark, entry.original_fill, entry.anchor or ""])
     width = max(len(r) for r in rows)
     return [list(r) + [None] * (width - len(r)) for r in rows], links
 
