@@ -24,7 +24,8 @@ from .forms import read_form
 from .grid import FormReadError, Grid, GridBook, parse_area, parse_ref, ref
 from .model import Evaluation, Form, load_family
 from .policy import PolicyError
-from .writeback import RESULTS_SHEET, WritePlan, plan, read_state, summary_line
+from .writeback import (RESULTS_SHEET, StateEntry, WritePlan, plan, read_state, same_value, summary_line,
+                        trusted_state)
 
 # The template's fill colours by role (template_builder.py uses the same): where the engine cannot read a cell's
 # colour, clearing a mark restores the colour of the cell's role.
@@ -207,16 +208,21 @@ def check_book(book, policy_override: str | None = None) -> tuple[Evaluation, Wr
 
 
 def clear_book(book) -> int:
-    """清除标记: empty the cells we filled (if they still hold our value), restore colours, drop 校验结果.
-    Returns how many cells were restored."""
+    """清除标记: empty the cells we filled (if they still hold our value and their row still holds the same
+    indicator), restore colours, drop 校验结果. Returns how many cells were restored."""
     gridbook, _ = read_book(book)
     if RESULTS_SHEET not in gridbook.sheets:
         return 0
     state = read_state(gridbook.sheets[RESULTS_SHEET].values)
-    form_sheet = _form_sheet_name(gridbook)
+    try:
+        form = read_form(gridbook)
+        form_sheet = form.sheet
+        state = trusted_state(state, form)
+    except FormReadError:
+        # The form no longer reads: put the colours back, but empty nothing (we cannot tell our values apart).
+        form_sheet = _form_sheet_name(gridbook)
+        state = {cell: StateEntry(entry.cell, None, entry.mark, entry.original_fill) for cell, entry in state.items()}
     grid = gridbook.sheets[form_sheet]
-    from .writeback import same_value
-
     values = {cell: None for cell, entry in state.items()
               if entry.filled is not None and same_value(entry.filled, grid.get(*parse_ref(cell)))}
     colours = {cell: entry.original_fill for cell, entry in state.items() if entry.mark}

@@ -183,3 +183,25 @@ def test_ribbon_entries_exist_and_are_wired_to_the_adapter():
 
     for name in ("main", "clear_marks", "new_form", "open_help"):
         assert callable(getattr(perfeval_xl, name))
+
+
+def test_clear_marks_keeps_a_value_whose_row_now_holds_another_indicator(tmp_path, recalculated):
+    names = _names(recalculated)
+    table = names["绩效指标"]
+    wb = openpyxl.load_workbook(recalculated)
+    ws = wb[table.sheet]
+    first = table.top + 1
+    ws.cell(first, table.left + 7).value = None  # 自助终端机's 得分 (7th column) left for the tool: it fills 2.5
+    path = tmp_path / "blank-score.xlsx"
+    wb.save(path)
+    payload = payload_from_xlsx(path)
+    book = book_from(payload)
+    check_book(book)
+    after = apply_actions(payload, actions_of(book))
+    # a person re-uses the row for another indicator and keeps 2.5 as its (typed) score
+    after["sheets"][0]["values"][first - 1][table.left + 2] = "新购服务器"
+    cleared = book_from(after)
+    clear_book(cleared)
+    score_cell = f"{column_letter(table.left + 6)}{first}"
+    assert after["sheets"][0]["values"][first - 1][table.left + 6] == 2.5
+    assert score_cell not in _cells_written(actions_of(cleared))
