@@ -202,6 +202,9 @@ def budget_denominator_missing(a: Analysis) -> Iterator[Finding]:
         return
     key = a.budget.denominator_key
     cell = a.form.budget_cell("total", key)
+    executed = a.form.budget_cell("total", "executed")
+    if cell.parsed.kind == "error" or executed.parsed.kind == "error":
+        return  # V112 already names the error value
     if not a.budget.amounts.get("total", {}).get(key) and not a.budget.used_parts_sum:
         yield Finding(cell.ref, f"年度资金总额的{_denominator_label(a)}为空或为 0，执行率无法计算，预算执行得分暂不计入。"
                                 f"请填写{_denominator_label(a)}（万元）。")
@@ -320,6 +323,16 @@ def funding_spent_over_arrived(a: Analysis) -> Iterator[Finding]:
 
 
 # --- I 指标 ----------------------------------------------------------------------------------------------------
+
+
+@check("I300", "error", "没有填写任何指标", "空白模板：绩效指标表全空")
+def no_indicators(a: Analysis) -> Iterator[Finding]:
+    """The 绩效指标 table (or 评分表) has no filled row: nothing can be scored."""
+    if not a.items:
+        first = a.form.rows[0].get("name") if a.form.rows else None
+        what = "绩效指标表" if _is_standard(a) else "评分表"
+        yield Finding(first.ref if first is not None else "", f"{what}中没有填写任何指标，无法计分；请逐行填写三级指标、"
+                                                              f"年度指标值、实际完成值和分值。")
 
 
 @check("I301", "error", "指标行缺项", "三级指标 “自助终端机” 未填实际完成值")

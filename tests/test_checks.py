@@ -142,6 +142,12 @@ CYCLE = "（≥90 优、≥80 良、≥60 中、其余 差）"
 TOTAL_73 = [budget("total", "executed", 50), row(0, "score", 0), row(0, "reason", "另行说明"), row(3, "actual", "80%"),
             row(3, "score", 8), row(3, "reason", "另行说明")]
 
+def no_rows(form: Form) -> None:
+    for cells in form.rows:
+        for cell in cells.values():
+            cell.value = None
+
+
 FIRES = [
     # F 表头
     case("F101", field_("project_name", None), "error", "C3", "项目名称未填写，请补充。"),
@@ -205,6 +211,8 @@ FIRES = [
          id="two"),
     case("I302", row(0, "score", 30), "error", "G20", "指标“设备购置”得分 30 超过分值 20；得分不能超过分值。", 20.0),
     case("I303", row(0, "weight", 0), "error", "F20", "指标“设备购置”的分值为 0，分值应大于 0；不适用的指标请整行留空。"),
+    case("I300", no_rows, "error", "C20", "绩效指标表中没有填写任何指标，无法计分"),
+    case("I300", no_rows, "error", "C30", "评分表中没有填写任何指标", base=legacy_form, id="legacy"),
     case("I304", row(0, "actual", "10套"), "error", "E20",
          "指标“设备购置”的年度指标值“≥10台”与实际完成值“10套”单位不一致，无法比较；请用同一单位填写。"),
     case("I305", row(0, "actual", "8台"), "warning", "H20", "指标“设备购置”未完成年度指标值，请填写偏差原因分析及改进措施。"),
@@ -327,6 +335,7 @@ QUIET = [
     quiet("I305", [row(0, "actual", "8台"), row(0, "reason", "到货延迟")]),
     quiet("I306", row(0, "actual", "12台"), id="120-under-national"),
     quiet("I306", [row(1, "target", "≤10万元"), row(1, "actual", "20万元"), row(1, "reason", "涨价")], id="reverse"),
+    quiet("I300", []),
     quiet("I317", [row(0, "actual", "13台"), row(0, "reason", "新增服务网点")], id="reason-given"),
     quiet("I317", row(0, "actual", "12台"), id="under-threshold"),
     quiet("I307", [row(0, "actual", "8台"), row(0, "score", 16), row(0, "reason", "到货延迟")]),
