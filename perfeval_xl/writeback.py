@@ -26,6 +26,7 @@ RESULTS_SHEET = "校验结果"
 STATE_HEADER = "本工具填入的单元格（再次校验时据此更新；清除标记时据此还原，请勿修改）"
 STATE_COLUMNS = ["单元格", "填入值", "标记", "原底色", "所在指标"]
 SEVERITY_LABEL = {"error": "错误", "warning": "警告", "info": "提示"}
+_SEVERITY_BY_LABEL = {label: severity for severity, label in SEVERITY_LABEL.items()}
 MARK_COLOURS = {"error": "FFC7CE", "warning": "FFEB9C"}  # Excel's own "bad" and "neutral" fills
 RESULTS_COLUMNS = ["序号", "级别", "代码", "单元格", "说明", "建议值"]
 _CELL_REF = re.compile(r"^[A-Z]{1,3}[1-9][0-9]{0,6}$")
@@ -78,7 +79,8 @@ def read_state(results_values: list[list[Any]] | None) -> dict[str, StateEntry]:
         cells = list(row) + [None] * 5
         filled = None if cells[1] in ("", None) else cells[1]
         anchor = ("" if cells[4] is None else str(cells[4])) if has_anchor else None
-        state[str(cells[0])] = StateEntry(str(cells[0]), filled, str(cells[2] or ""), str(cells[3] or ""), anchor)
+        mark = _SEVERITY_BY_LABEL.get(str(cells[2] or ""), str(cells[2] or ""))
+        state[str(cells[0])] = StateEntry(str(cells[0]), filled, mark, str(cells[3] or ""), anchor)
     return state
 
 
@@ -197,14 +199,17 @@ def results_sheet(evaluation: Evaluation, state: list[StateEntry]) -> tuple[list
             links[(len(rows) - 1, 3)] = issue.cell
     if not evaluation.issues:
         rows.append(["", "", "", "", "未发现问题。", ""])
-    rows += [[], ["计分明细"], ["指标", "得分单元格", "分值", "填报得分", "规则得分", "计分说明"]]
-    for item in evaluation.items:
-        rows.append([item.label, item.cell, _blank(item.weight), _blank(item.typed), _blank(item.suggested), item.explanation])
+    # Same columns as the issue list above (narrow numbers left, the link in D, the text in the wide E).
+    rows += [[], ["计分明细"], ["序号", "分值", "填报得分", "得分单元格", "指标与计分说明", "规则得分"]]
+    for number, item in enumerate(evaluation.items, start=1):
+        rows.append([number, _blank(item.weight), _blank(item.typed), item.cell or "", f"{item.label}：{item.explanation}",
+                     _blank(item.suggested)])
         if item.cell:
-            links[(len(rows) - 1, 1)] = item.cell
+            links[(len(rows) - 1, 3)] = item.cell
     rows += [[], [STATE_HEADER], STATE_COLUMNS]
     for entry in state:
-        rows.append([entry.cell, _blank(entry.filled), entry.mark, entry.original_fill, entry.anchor or ""])
+        rows.append([entry.cell, _blank(entry.filled), SEVERITY_LABEL.get(entry.mark, entry.mark), entry.original_fill,
+                     entry.anchor or ""])
     width = max(len(r) for r in rows)
     return [list(r) + [None] * (width - len(r)) for r in rows], links
 

@@ -23,7 +23,7 @@ from .forms import read_form
 from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_with_calamine, sniff
 from .model import Evaluation, Form
 from .policy import Policy
-from .writeback import MARK_COLOURS, RESULTS_COLUMNS, RESULTS_SHEET, WritePlan, plan, read_state
+from .writeback import MARK_COLOURS, RESULTS_COLUMNS, RESULTS_SHEET, STATE_HEADER, WritePlan, plan, read_state
 
 NOTE_AUTHOR = "perfeval-xl"
 # Where our text starts inside a note someone else wrote on the same cell (their text above it is never touched).
@@ -167,6 +167,16 @@ def score_workbook(path: Path, dest: Path, policy_override: str | None = None, f
     for row in rs.iter_rows(min_row=header_row + 1, min_col=5, max_col=6):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for r, row in enumerate(write.results, start=1):
+        if row and row[0] in ("计分明细", STATE_HEADER):
+            rs.cell(r, 1).font = Font(bold=True)
+            for c in range(1, 7):
+                rs.cell(r + 1, c).font = Font(bold=True)
+    rs.page_setup.orientation = "landscape"
+    rs.page_setup.paperSize = rs.PAPERSIZE_A4
+    rs.page_setup.fitToWidth, rs.page_setup.fitToHeight = 1, 0
+    rs.sheet_properties.pageSetUpPr.fitToPage = True
+    rs.freeze_panes = rs.cell(header_row + 1, 1)
     workbook.calculation.fullCalcOnLoad = True  # Excel, WPS and LibreOffice recompute the form's formulas on open
 
     kept = save_atomically(workbook, dest, backup=backup)
