@@ -114,7 +114,22 @@ def policy_name_unknown(a: Analysis) -> Iterator[Finding]:
 # --- V 数值 ----------------------------------------------------------------------------------------------------
 
 
-def _number_cells(a: Analysis) -> Iterator[tuple[str, Cell]]:
+class _RowWhat:
+    """“<三级指标>”的<分值>, built only when a message is: most number cells are fine and never named."""
+
+    __slots__ = ("row", "what")
+
+    def __init__(self, row: Row, what: str):
+        self.row, self.what = row, what
+
+    def __str__(self) -> str:
+        return f"“{self.row.label}”的{self.what}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def _number_cells(a: Analysis) -> Iterator[tuple[str | _RowWhat, Cell]]:
     """Cells that must hold numbers: amounts, 分值, 得分, printed totals."""
     names = {"initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数", "weight": "分值", "score": "得分"}
     for row_key, columns in a.form.budget.items():
@@ -125,7 +140,7 @@ def _number_cells(a: Analysis) -> Iterator[tuple[str, Cell]]:
         yield "资金", cell
     for _, row in _scored_rows(a):
         for key, what in (("weight", "分值"), ("score", "得分"), ("planned_value", "计划值"), ("actual_value", "实际值")):
-            yield f"“{row.label}”的{what}", row.cell(key)
+            yield _RowWhat(row, what), row.cell(key)
     for label, cell in a.form.subtotals.items():
         yield f"{label}小计", cell
     yield "总分", a.form.field_cell("total")

@@ -68,6 +68,14 @@ def form_from_names(book: GridBook, family: Family) -> Form:
     return form
 
 
+def sheets_to_read(names: dict[str, Area], sheet_names: list[str]) -> list[str] | None:
+    """For read_with_calamine: a workbook made from our template needs only the sheets its names point to (and our
+    校验结果 sheet, which holds what we filled last time); any other workbook is searched sheet by sheet."""
+    if not any(load_family(f).table.get("name") in names for f in family_ids()):
+        return None
+    return sorted({area.sheet for area in names.values()} | ({RESULTS_SHEET} & set(sheet_names)))
+
+
 def read_form(book: GridBook, family_id: str | None = None) -> Form:
     """The form in `book`: by defined names when the workbook has ours, else by recognising its labels.
 

@@ -132,8 +132,24 @@ class GridBook:
 # --- Reading files -------------------------------------------------------------------------------------------
 
 
-def sniff(path: Path) -> None:
-    """Raise FormReadError with a plain Chinese reason when `path` is not a workbook we can read."""
+def sniff(path: Path, verify: bool = True) -> None:
+    """Raise FormReadError with a plain Chinese reason when `path` is not a workbook we can read.
+
+    `verify` also checks every part's CRC (unpacking it all): worth it before we write a copy, not before a fast
+    read, where calamine fails on a damaged part anyway and we report that."""
+    _check_head(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            _check_archive(archive, path.name, verify)
+    except zipfile.BadZipFile:
+        raise FormReadError(_TRUNCATED.format(name=path.name)) from None
+
+
+_TRUNCATED = "{name}：文件已损坏或不完整（可能下载或拷贝中断），无法打开。请重新获取文件。"
+
+
+def _check_head(path: Path) -> None:
+    """Exists, is a file, and starts like an .xlsx (a zip), not an .xls, an encrypted workbook or something else."""
     name = path.name
     if not path.exists():
         raise FormReadError(f"{name}：文件不存在。")
@@ -155,22 +171,24 @@ def sniff(path: Path) -> None:
         raise FormReadError(f"{name}：这是旧版 Excel 97-2003 格式（.xls）。请在 Excel 或 WPS 中“另存为 Excel 工作簿（*.xlsx）”后再校验。")
     if not head.startswith(b"PK"):
         raise FormReadError(f"{name}：不是 Excel 工作簿（.xlsx）。请确认文件类型，或在 Excel 中另存为 .xlsx。")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if "xl/workbook.xml" not in archive.namelist():
-                raise FormReadError(f"{name}：这是一个压缩包或其他 Office 文件，不是 Excel 工作簿。")
-            bad = archive.testzip()
-            if bad:
-                raise FormReadError(f"{name}：文件已损坏（{bad} 校验失败），请重新获取或从备份恢复。")
-    except zipfile.BadZipFile:
-        raise FormReadError(f"{name}：文件已损坏或不完整（可能下载或拷贝中断），无法打开。请重新获取文件。") from None
+
+
+def _check_archive(archive: zipfile.ZipFile, name: str, verify: bool) -> None:
+    if "xl/workbook.xml" not in archive.NameToInfo:
+        raise FormReadError(f"{name}：这是一个压缩包或其他 Office 文件，不是 Excel 工作簿。")
+    bad = archive.testzip() if verify else None
+    if bad:
+        raise FormReadError(f"{name}：文件已损坏（{bad} 校验失败），请重新获取或从备份恢复。")
 
 
 def defined_names_from_zip(path: Path) -> dict[str, Area]:
     """Workbook-scope defined names, read straight from xl/workbook.xml (calamine does not expose them)."""
-    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     with zipfile.ZipFile(path) as archive:
-        root = SafeET.fromstring(archive.read("xl/workbook.xml"))
+        return _defined_names(SafeET.fromstring(archive.read("xl/workbook.xml")))
+
+
+def _defined_names(root) -> dict[str, Area]:
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     names = {}
     for node in root.iter(f"{ns}definedName"):
         if node.get("localSheetId") is not None or not node.text:
@@ -186,9 +204,10 @@ _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+def _sheet_parts(archive: zipfile.ZipFile, workbook=None) -> dict[str, str]:
     """Sheet name -> the worksheet part's path inside the zip (xl/worksheets/sheet1.xml)."""
-    workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
+    if workbook is None:
+        workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
     try:
         rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     except KeyError:
@@ -212,27 +231,31 @@ def error_cells_from_zip(path: Path) -> dict[str, dict[tuple[int, int], str]]:
     calamine hands error cells back as empty strings, so a cached `#DIV/0!` would read as a blank cell and the
     check would say "为空" instead of naming the broken formula. Only sheets that contain an error cell are parsed.
     """
-    found: dict[str, dict[tuple[int, int], str]] = {}
     with zipfile.ZipFile(path) as archive:
-        for sheet_name, part in _sheet_parts(archive).items():
-            try:
-                data = archive.read(part)
-            except KeyError:
-                continue
-            if b't="e"' not in data and b"t='e'" not in data:
-                continue
-            cells = {}
-            for _, node in SafeET.iterparse(io.BytesIO(data), events=("end",)):
-                if node.tag == f"{_MAIN_NS}c":
-                    if node.get("t") == "e" and node.get("r"):
-                        value = node.find(f"{_MAIN_NS}v")
-                        try:
-                            cells[parse_ref(node.get("r"))] = (value.text if value is not None else None) or "#VALUE!"
-                        except ValueError:
-                            pass
-                    node.clear()
-            if cells:
-                found[sheet_name] = cells
+        return _error_cells(archive)
+
+
+def _error_cells(archive: zipfile.ZipFile, parts: dict[str, str] | None = None) -> dict[str, dict[tuple[int, int], str]]:
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    for sheet_name, part in (_sheet_parts(archive) if parts is None else parts).items():
+        try:
+            data = archive.read(part)
+        except KeyError:
+            continue
+        if b't="e"' not in data and b"t='e'" not in data:
+            continue
+        cells = {}
+        for _, node in SafeET.iterparse(io.BytesIO(data), events=("end",)):
+            if node.tag == f"{_MAIN_NS}c":
+                if node.get("t") == "e" and node.get("r"):
+                    value = node.find(f"{_MAIN_NS}v")
+                    try:
+                        cells[parse_ref(node.get("r"))] = (value.text if value is not None else None) or "#VALUE!"
+                    except ValueError:
+                        pass
+                node.clear()
+        if cells:
+            found[sheet_name] = cells
     return found
 
 
@@ -251,26 +274,39 @@ def _clean(value: Any) -> Any:
     return None if value == "" else value
 
 
-def read_with_calamine(path: Path) -> GridBook:
-    """The fast reader: cached values only (what Excel last computed), no styles, no formulas."""
+def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
+    """The fast reader: cached values only (what Excel last computed), no styles, no formulas.
+
+    `sheets_for(names, sheet_names)` may pick the sheets worth reading once the defined names are known (a
+    workbook made from our template needs only its form sheet, not the 填表说明 sheet); None reads them all.
+    The zip is opened once for what calamine does not give: the defined names and error values (#DIV/0!…).
+    """
     from python_calamine import CalamineWorkbook
 
-    sniff(path)
+    _check_head(path)
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        sheets = {}
-        for sheet_name in workbook.sheet_names:
-            sheet = workbook.get_sheet_by_name(sheet_name)
-            rows = sheet.to_python(skip_empty_area=False)
-            values = [[_clean(v) for v in row] for row in rows]
-            merged = [(top, left, bottom, right) for (top, left), (bottom, right) in (sheet.merged_cell_ranges or [])]
-            sheets[sheet_name] = Grid(sheet_name, values, merged)
-        for sheet_name, errors in error_cells_from_zip(path).items():
-            if sheet_name in sheets:
-                _put_errors(sheets[sheet_name].values, errors)
-        names = defined_names_from_zip(path)
+        with zipfile.ZipFile(path) as archive:
+            _check_archive(archive, path.name, verify=False)
+            root = SafeET.fromstring(archive.read("xl/workbook.xml"))
+            names = _defined_names(root)
+            parts = _sheet_parts(archive, root)
+            workbook = CalamineWorkbook.from_path(str(path))
+            wanted = (sheets_for(names, workbook.sheet_names) if sheets_for else None) or workbook.sheet_names
+            sheets = {}
+            for sheet_name in workbook.sheet_names:
+                if sheet_name not in wanted:
+                    continue
+                sheet = workbook.get_sheet_by_name(sheet_name)
+                values = [[None if v == "" else v for v in row] for row in sheet.to_python(skip_empty_area=False)]
+                merged = [(top, left, bottom, right) for (top, left), (bottom, right) in (sheet.merged_cell_ranges or [])]
+                sheets[sheet_name] = Grid(sheet_name, values, merged)
+            errors_by_sheet = _error_cells(archive, {n: p for n, p in parts.items() if n in sheets})
+        for sheet_name, errors in errors_by_sheet.items():
+            _put_errors(sheets[sheet_name].values, errors)
     except FormReadError:
         raise
+    except zipfile.BadZipFile:
+        raise FormReadError(_TRUNCATED.format(name=path.name)) from None
     except Exception:  # calamine reports corrupt parts as generic errors (English, and about XML, not the form)
         raise FormReadError(f"{path.name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，"
                             f"或重新获取文件。") from None

@@ -23,9 +23,19 @@ class Cell:
     ref: str = ""
     is_formula: bool = False  # the cell holds a formula (only known where the reader can see formulas)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "value":
+            object.__setattr__(self, "_parsed", None)  # a changed value is parsed afresh
+        object.__setattr__(self, name, value)
+
     @property
     def parsed(self) -> Parsed:
-        return parse_value(self.value)
+        """The value as understood (values.parse_value), computed once: the checks ask for it many times."""
+        parsed = self.__dict__.get("_parsed")
+        if parsed is None:
+            parsed = parse_value(self.value)
+            object.__setattr__(self, "_parsed", parsed)
+        return parsed
 
 
 EMPTY = Cell()
@@ -152,6 +162,7 @@ def load_family(family_id: str) -> Family:
     return Family(data["id"], data["title"], data["sheet"], data["template_file"], data)
 
 
-def family_ids() -> list[str]:
+@lru_cache(maxsize=None)
+def family_ids() -> tuple[str, ...]:
     folder = resources.files("perfeval_xl") / "families"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))

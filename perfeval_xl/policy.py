@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,19 @@ def _resolve(name_or_path: str, seen: tuple[str, ...] = ()) -> tuple[dict[str, A
 
 
 def load_policy(name_or_path: str | None = None) -> Policy:
-    data, source = _resolve(name_or_path or DEFAULT_POLICY)
+    """A shipped policy by name, or a policy file by path. Cached (a batch loads the same one per form): by name,
+    or by path and modification time, so an edited file is read again."""
+    name_or_path = name_or_path or DEFAULT_POLICY
+    try:
+        stamp = Path(name_or_path).stat().st_mtime_ns if _is_file(name_or_path) else None
+    except OSError:
+        stamp = None
+    return _load_policy_cached(name_or_path, stamp)
+
+
+@lru_cache(maxsize=64)
+def _load_policy_cached(name_or_path: str, stamp: int | None) -> Policy:
+    data, source = _resolve(name_or_path)
     try:
         q, e, qual = data["quantitative"], data["execution"], data["qualitative"]
         severity = {str(k): str(v) for k, v in data.get("severity", {}).items()}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .engine import evaluate, resolve_policy
-from .forms import read_form
+from .forms import read_form, sheets_to_read
 from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_with_calamine, sniff
 from .model import Evaluation, Form
 from .policy import Policy
@@ -43,7 +43,7 @@ class Checked:
 
 def check_file(path: Path, policy_override: str | None = None, family: str | None = None) -> Evaluation:
     """Read and evaluate one file without writing anything."""
-    book = read_with_calamine(path)
+    book = read_with_calamine(path, sheets_to_read)
     form = read_form(book, family)
     policy, notes = resolve_policy(form, policy_override)
     return evaluate(form, policy, notes)
