@@ -170,6 +170,26 @@ def cmd_check(args) -> int:
     return status
 
 
+def cmd_clear(args) -> int:
+    """清除标记 on files: what 校验并计分 wrote is taken back, typed values stay."""
+    from .xlsx_io import FormWriteError, clear_workbook
+
+    status = EXIT_OK
+    for path in expand_inputs(args.files):
+        dest = Path(args.output) / path.name if args.output else path
+        try:
+            restored = clear_workbook(path, dest, backup=not args.output)
+        except (FormReadError, FormWriteError) as exc:
+            print(f"{path}: 无法清除：{exc}")
+            status = EXIT_UNREADABLE
+            continue
+        if restored or dest != path:
+            print(f"{path}: 已清除校验标记，还原 {restored} 处单元格" + (f"，写入 {dest}" if dest != path else "（原文件备份为 .bak）"))
+        else:
+            print(f"{path}: 没有校验标记，无需清除。")
+    return status
+
+
 def cmd_template(args) -> int:
     from .template_builder import write_templates
 
@@ -223,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--in-place", action="store_true", help="直接写回原文件（先备份为 .bak.xlsx）")
     check.set_defaults(run=cmd_check)
 
+    clear = sub.add_parser("clear", help="清除校验标记，恢复填写时的样子",
+                           description="去掉 check 写入的颜色、批注、“校验结果”表和本工具填入且未被改动的值；手工填写的值不动。")
+    clear.add_argument("files", nargs="+", help="工作簿文件或文件夹")
+    clear.add_argument("--output", "-o", help="写到此文件夹（默认写回原文件，并先备份为 .bak.xlsx）")
+    clear.set_defaults(run=cmd_clear)
+
     template = sub.add_parser("template", help="生成空白自评表模板")
     template.add_argument("--output", "-o", default=".", help="输出文件夹")
     template.set_defaults(run=cmd_template)
@@ -230,16 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     policies = sub.add_parser("policies", help="列出内置评分口径")
     policies.set_defaults(run=cmd_policies)
 
-    try:
-        from .summary import add_summary_parser
-        add_summary_parser(sub)
-    except ImportError:
-        pass
-    try:
-        from .addin_install import add_addin_parser
-        add_addin_parser(sub)
-    except ImportError:
-        pass
+    from .addin_install import add_addin_parser
+    from .summary import add_summary_parser  # imported here: summary imports this module for its records
+
+    add_summary_parser(sub)
+    add_addin_parser(sub)
     return parser
 
 

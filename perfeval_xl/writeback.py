@@ -23,6 +23,7 @@ from .model import Evaluation, Form
 from .values import format_number
 
 RESULTS_SHEET = "校验结果"
+OWNED_KEYS = ("suggested", "explanation")  # table columns only this tool writes (families/*.toml: owned = true)
 STATE_HEADER = "本工具填入的单元格（再次校验时据此更新；清除标记时据此还原，请勿修改）"
 STATE_COLUMNS = ["单元格", "填入值", "标记", "原底色", "所在指标"]
 SEVERITY_LABEL = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -216,3 +217,17 @@ def results_sheet(evaluation: Evaluation, state: list[StateEntry]) -> tuple[list
 
 def _blank(value: Any) -> Any:
     return "" if value is None else value
+
+
+def clear_plan(previous: dict[str, StateEntry], form: Form | None, current: dict[str, Any]
+               ) -> tuple[dict[str, None], dict[str, str]]:
+    """清除标记: (cells to empty, cells whose fill to restore → colour). A cell is emptied only if it still holds
+    what we wrote and its row still holds the same indicator; when the form no longer reads (`form` None), nothing
+    is emptied, since we cannot tell our values apart, but the colours still come back."""
+    trusted = trusted_state(previous, form) if form is not None else {}
+    empty = {cell: None for cell, entry in trusted.items()
+             if entry.filled is not None and same_value(entry.filled, current.get(cell))}
+    if form is not None:  # the tool-owned columns (建议得分, 计分说明) hold only what we wrote
+        empty.update({row[key].ref: None for row in form.rows for key in OWNED_KEYS if key in row and row[key].ref})
+    colours = {cell: entry.original_fill for cell, entry in previous.items() if entry.mark}
+    return empty, colours

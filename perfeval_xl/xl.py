@@ -24,8 +24,7 @@ from .forms import read_form
 from .grid import FormReadError, Grid, GridBook, parse_area, parse_ref, ref
 from .model import Evaluation, Form, load_family
 from .policy import PolicyError
-from .writeback import (RESULTS_SHEET, StateEntry, WritePlan, plan, read_state, same_value, summary_line,
-                        trusted_state)
+from .writeback import RESULTS_SHEET, WritePlan, clear_plan, plan, read_state, summary_line
 
 # The template's fill colours by role (template_builder.py uses the same): where the engine cannot read a cell's
 # colour, clearing a mark restores the colour of the cell's role.
@@ -217,15 +216,10 @@ def clear_book(book) -> int:
     try:
         form = read_form(gridbook)
         form_sheet = form.sheet
-        state = trusted_state(state, form)
     except FormReadError:
-        # The form no longer reads: put the colours back, but empty nothing (we cannot tell our values apart).
-        form_sheet = _form_sheet_name(gridbook)
-        state = {cell: StateEntry(entry.cell, None, entry.mark, entry.original_fill) for cell, entry in state.items()}
+        form, form_sheet = None, _form_sheet_name(gridbook)
     grid = gridbook.sheets[form_sheet]
-    values = {cell: None for cell, entry in state.items()
-              if entry.filled is not None and same_value(entry.filled, grid.get(*parse_ref(cell)))}
-    colours = {cell: entry.original_fill for cell, entry in state.items() if entry.mark}
+    values, colours = clear_plan(state, form, {cell: grid.get(*parse_ref(cell)) for cell in state})
     with screen_updating_off(book.app):
         sheet = book.sheets[form_sheet]
         _write_values(sheet, values)

@@ -23,7 +23,8 @@ from .forms import read_form, sheets_to_read
 from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_with_calamine, sniff
 from .model import Evaluation, Form
 from .policy import Policy
-from .writeback import MARK_COLOURS, RESULTS_COLUMNS, RESULTS_SHEET, STATE_HEADER, WritePlan, plan, read_state
+from .writeback import (MARK_COLOURS, RESULTS_COLUMNS, RESULTS_SHEET, STATE_HEADER, WritePlan, clear_plan, plan,
+                        read_state)
 
 NOTE_AUTHOR = "perfeval-xl"
 # Where our text starts inside a note someone else wrote on the same cell (their text above it is never touched).
@@ -214,6 +215,38 @@ def _set_our_note(cell, ours: str | None, Comment) -> None:
         comment = Comment(text, cell.comment.author)
         comment.width, comment.height = max(cell.comment.width or 0, 360), max(cell.comment.height or 0, 160)
         cell.comment = comment
+
+
+def clear_workbook(path: Path, dest: Path, backup: bool = True) -> int:
+    """清除标记 for a file: empty what we filled (if still ours), restore fills, take our notes off, drop 校验结果.
+    Returns how many cells were restored. The same decisions as the add-in's button (writeback.clear_plan)."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    workbook, values_workbook = _load_openpyxl(path)
+    if RESULTS_SHEET not in workbook.sheetnames:
+        return 0
+    dropped = content_openpyxl_drops(path)
+    if dropped and Path(dest).resolve() == Path(path).resolve():
+        raise FormWriteError(f"{path.name}：工作簿中有{'、'.join(dropped)}，本工具写回时无法保留；请改用 --output。原文件未改动。")
+    book = grids_from_openpyxl(workbook, values_workbook, path.name)
+    previous = read_state(book.sheets[RESULTS_SHEET].values)
+    try:
+        form = read_form(book)
+        sheet = form.sheet
+    except FormReadError:
+        form, sheet = None, next(name for name in workbook.sheetnames if name != RESULTS_SHEET)
+    ws = workbook[sheet]
+    empty, colours = clear_plan(previous, form, {cell: ws[cell].value for cell in previous})
+    for cell in empty:
+        ws[cell].value = None
+    for cell, original in colours.items():
+        ws[cell].fill = PatternFill(fill_type="solid", fgColor=original) if original else PatternFill(fill_type=None)
+    for cell in previous:
+        _set_our_note(ws[cell], None, Comment)
+    del workbook[RESULTS_SHEET]
+    save_atomically(workbook, dest, backup=backup)
+    return len(empty) + len(colours)
 
 
 def _is_formula(value) -> bool:
