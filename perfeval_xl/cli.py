@@ -93,17 +93,24 @@ def _without_name(message: str, path: Path) -> str:
     return message[len(prefix):] if message.startswith(prefix) else message
 
 
+def policy_option_ok(policy: str | None) -> bool:
+    """Load a --policy once, before any file, so a typo is one clear message and not one per form."""
+    try:
+        if policy:
+            load_policy(policy)
+    except PolicyError as exc:
+        print(str(exc), file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_check(args) -> int:
     from .xlsx_io import check_file, score_workbook
 
     if args.output and args.in_place:
         print("--output 与 --in-place 只能选一个。", file=sys.stderr)
         return EXIT_UNREADABLE
-    try:
-        if args.policy:
-            load_policy(args.policy)  # fail early, once, on a bad --policy
-    except PolicyError as exc:
-        print(str(exc), file=sys.stderr)
+    if not policy_option_ok(args.policy):
         return EXIT_UNREADABLE
     paths = expand_inputs(args.files)
     if not paths:

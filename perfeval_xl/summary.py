@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, NamedTuple
 
 from .analysis import funding_amounts
-from .cli import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, evaluation_record, expand_inputs
+from .cli import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, evaluation_record, expand_inputs, policy_option_ok
 from .grid import FormReadError, column_letter
 from .model import Evaluation, family_ids, load_family
 from .policy import DEFAULT_POLICY, PolicyError, load_policy
@@ -710,11 +710,7 @@ def cmd_summary(args) -> int:
     if dest.suffix.lower() != ".xlsx":
         print(f"{dest.name}：汇总只能保存为 .xlsx 工作簿，请把输出文件名改为以 .xlsx 结尾。", file=sys.stderr)
         return EXIT_UNREADABLE
-    try:
-        if args.policy:
-            load_policy(args.policy)  # fail early, once, on a bad --policy
-    except PolicyError as exc:
-        print(str(exc), file=sys.stderr)
+    if not policy_option_ok(args.policy):
         return EXIT_UNREADABLE
     target = dest.resolve()
     paths = [p for p in expand_inputs(args.files) if p.resolve() != target]  # never read last run's summary

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import tomllib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +30,9 @@ from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from . import model
 from .policy import shipped_policy_names
 
-FAMILIES_DIR = Path(__file__).resolve().parent / "families"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT_DIR = REPO_ROOT / "workbook_templates"
 
@@ -77,9 +76,8 @@ PROMPT_OWNED = "本列由 perfeval-xl 工具自动填写（建议得分及计分
 
 
 def load_family(family_id: str) -> dict:
-    """The parsed family description perfeval_xl/families/<family_id>.toml."""
-    with open(FAMILIES_DIR / f"{family_id}.toml", "rb") as fh:
-        return tomllib.load(fh)
+    """The parsed family description perfeval_xl/families/<family_id>.toml, as the engine loads it."""
+    return model.load_family(family_id).data
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -34,14 +34,21 @@ def _save(wb, dest: Path) -> None:
     dest.write_bytes(workbook_bytes(wb))
 
 
-def fill_seed_004(template: Path, dest: Path) -> None:
+def _open(template: Path, table_name: str):
+    """The template, its defined names, the form sheet, and `put(name, value)` writing a named cell."""
     wb = openpyxl.load_workbook(template)
     names = _names(wb)
-    ws = wb[names["绩效指标"].sheet]
+    ws = wb[names[table_name].sheet]
 
     def put(name: str, value) -> None:
         area = names[name]
         ws.cell(area.top + 1, area.left + 1, value)
+
+    return wb, names, ws, put
+
+
+def fill_seed_004(template: Path, dest: Path) -> None:
+    wb, names, ws, put = _open(template, "绩效指标")
 
     put("项目名称", "信息化建设专项经费")
     put("主管部门", "邵阳市住房公积金管理中心")
@@ -66,13 +73,7 @@ def fill_seed_004(template: Path, dest: Path) -> None:
 def fill_seed_000(template: Path, dest: Path) -> None:
     """Seed 000 as its unit would have filled our legacy template: the printed subtotals, 综合得分 and 等次 typed
     over the template's formulas (as people paste values), so 投入 13.25 stays wrong as on paper."""
-    wb = openpyxl.load_workbook(template)
-    names = _names(wb)
-    ws = wb[names["评分表"].sheet]
-
-    def put(name: str, value) -> None:
-        area = names[name]
-        ws.cell(area.top + 1, area.left + 1, value)
+    wb, names, ws, put = _open(template, "评分表")
 
     put("项目名称", "信息网络软件、硬件购置更新")
     put("主管部门", "731")
