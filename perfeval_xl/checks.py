@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .analysis import Analysis, Item, Row, amount_of
 from .model import Cell, Issue
+from .policy import load_policy, shipped_policy_names
 from .scoring import TIER_LABELS, band_text, in_band, percent_text
 from .values import EXCEL_ERRORS, format_number, format_parsed
 
@@ -205,6 +206,10 @@ def amount_implausible(a: Analysis) -> Iterator[Finding]:
 # --- B 预算执行 ------------------------------------------------------------------------------------------------
 
 
+def shipped_policies():
+    return [load_policy(name) for name in shipped_policy_names()]
+
+
 def _denominator_label(a: Analysis) -> str:
     return "全年预算数" if a.budget.denominator_key == "annual" else "年初预算数"
 
@@ -312,8 +317,10 @@ def budget_weight_differs(a: Analysis) -> Iterator[Finding]:
     if a.budget.weight_from_policy:
         yield Finding(cell.ref, f"预算执行分值未填，已按评分口径 {a.policy.name} 取 {format_number(expected)} 分；请填写分值。", expected)
     elif expected is not None and abs(a.budget.weight - expected) > 1e-9:
+        matching = [p for p in shipped_policies() if p.weights.get("budget") == a.budget.weight]
+        hint = f"若按{matching[0].title}口径填报，请改用评分口径 {matching[0].name}。" if matching else ""
         yield Finding(cell.ref, f"预算执行分值为 {format_number(a.budget.weight)}，评分口径 {a.policy.name} 为 "
-                                f"{format_number(expected)} 分；如有特殊情况可调整，但各项分值合计须为 100。")
+                                f"{format_number(expected)} 分；如有特殊情况可调整，但各项分值合计须为 100。{hint}")
 
 
 @check("B210", "error", "资金合计与分项之和不符", "预算资金合计 180，分项 170 + 0")
