@@ -307,6 +307,7 @@ class Analysis:
     total_weight: float
     total: float | None
     grade: str | None
+    memo: dict = field(default_factory=dict)  # facts several checks derive alike, made once (checks._number_cells)
 
     @property
     def execution_score_used(self) -> float | None:

@@ -130,8 +130,17 @@ class _RowWhat:
         return format(str(self), spec)
 
 
-def _number_cells(a: Analysis) -> Iterator[tuple[str | _RowWhat, Cell]]:
-    """Cells that must hold numbers: amounts, 分值, 得分, printed totals."""
+def _number_cells(a: Analysis) -> list[tuple[str | _RowWhat, Cell]]:
+    """Cells that must hold numbers, with what to call them: amounts, 分值, 得分, printed totals. Several checks
+    walk them; the list is made once per analysis."""
+    cached = a.memo.get("number_cells")
+    if cached is None:
+        cached = a.memo["number_cells"] = [(what, cell) for what, cell in _find_number_cells(a)
+                                           if not cell.parsed.is_blank]  # blank cells never fire
+    return cached
+
+
+def _find_number_cells(a: Analysis) -> Iterator[tuple[str | _RowWhat, Cell]]:
     names = {"initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数", "weight": "分值", "score": "得分"}
     for row_key, columns in a.form.budget.items():
         for key, cell in columns.items():
@@ -170,12 +179,11 @@ def number_unreadable(a: Analysis) -> Iterator[Finding]:
 @check("V112", "error", "公式结果为错误值", "执行率 显示 #DIV/0!")
 def formula_error(a: Analysis) -> Iterator[Finding]:
     """A cell shows an Excel error value (#DIV/0!, #VALUE!, #REF! …)."""
+    cells = [c for _, c in _number_cells(a)] + [c for cols in a.form.budget.values() for c in cols.values()]
+    cells += a.form.fields.values()
+    cells += [c for _, row in _scored_rows(a) for c in row.cells.values()]
     seen = set()
-    cells = list(_number_cells(a)) + [("", c) for cols in a.form.budget.values() for c in cols.values()]
-    cells += [("", c) for c in a.form.fields.values()]
-    for _, row in _scored_rows(a):
-        cells += [("", c) for c in row.cells.values()]
-    for _, cell in cells:
+    for cell in cells:
         if cell.parsed.kind == "error" and cell.ref not in seen:
             seen.add(cell.ref)
             shown = cell.parsed.text if cell.parsed.text in EXCEL_ERRORS else str(cell.value)

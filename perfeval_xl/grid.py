@@ -12,6 +12,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ class FormWriteError(FormReadError):
     untouched. A FormReadError too, so every caller that reports unreadable files reports this the same way."""
 
 
+@lru_cache(maxsize=1024)
 def column_letter(index: int) -> str:
     """0-based column index → letters (0 → A)."""
     letters = ""

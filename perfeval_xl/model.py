@@ -15,27 +15,43 @@ from typing import Any
 from .values import Parsed, parse_value
 
 
-@dataclass
 class Cell:
-    """One cell as read: its raw value and where it is (`ref` like "E12"; "" when the form has no such cell)."""
+    """One cell as read: its raw value and where it is (`ref` like "E12"; "" when the form has no such cell).
 
-    value: Any = None
-    ref: str = ""
-    is_formula: bool = False  # the cell holds a formula (only known where the reader can see formulas)
+    A plain slotted class, not a dataclass: a batch builds hundreds of these per form, and `parsed` is asked for
+    many times, so it is computed once and forgotten when the value changes."""
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "value":
-            object.__setattr__(self, "_parsed", None)  # a changed value is parsed afresh
-        object.__setattr__(self, name, value)
+    __slots__ = ("_value", "ref", "is_formula", "_parsed")
+
+    def __init__(self, value: Any = None, ref: str = "", is_formula: bool = False):
+        self._value = value
+        self.ref = ref
+        self.is_formula = is_formula  # the cell holds a formula (only known where the reader can see formulas)
+        self._parsed = None
+
+    @property
+    def value(self) -> Any:
+        return self._value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        self._value = value
+        self._parsed = None  # a changed value is parsed afresh
 
     @property
     def parsed(self) -> Parsed:
-        """The value as understood (values.parse_value), computed once: the checks ask for it many times."""
-        parsed = self.__dict__.get("_parsed")
+        """The value as understood (values.parse_value)."""
+        parsed = self._parsed
         if parsed is None:
-            parsed = parse_value(self.value)
-            object.__setattr__(self, "_parsed", parsed)
+            parsed = self._parsed = parse_value(self._value)
         return parsed
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cell) and (self._value, self.ref, self.is_formula) == (other._value, other.ref,
+                                                                                           other.is_formula)
+
+    def __repr__(self) -> str:
+        return f"Cell({self._value!r}, {self.ref!r})"
 
 
 EMPTY = Cell()
