@@ -85,21 +85,25 @@ def read_state(results_values: list[list[Any]] | None) -> dict[str, StateEntry]:
     return state
 
 
-def row_anchor(form: Form, cell: str) -> str:
-    """The 三级指标 of the table row holding `cell` ("" when the cell is not in the table)."""
+def row_anchors(form: Form) -> dict[str, str]:
+    """Every table cell → the 三级指标 of its row (cells outside the table are absent: their anchor is "")."""
+    anchors = {}
     for row in form.rows:
-        if any(c.ref == cell for c in row.values()):
-            name = row.get("name")
-            return "" if name is None or name.value is None else " ".join(str(name.value).split())
-    return ""
+        name = row.get("name")
+        anchor = "" if name is None or name.value is None else " ".join(str(name.value).split())
+        for cell in row.values():
+            if cell.ref:
+                anchors[cell.ref] = anchor
+    return anchors
 
 
 def trusted_state(previous: dict[str, StateEntry], form: Form) -> dict[str, StateEntry]:
     """`previous` with the fills whose row now holds another indicator forgotten (their marks are kept, so the
     colour still comes back). Such a cell's content is then treated as typed: reported, never overwritten."""
     trusted = {}
+    anchors = row_anchors(form)
     for cell, entry in previous.items():
-        if entry.filled is not None and entry.anchor is not None and entry.anchor != row_anchor(form, cell):
+        if entry.filled is not None and entry.anchor is not None and entry.anchor != anchors.get(cell, ""):
             entry = StateEntry(entry.cell, None, entry.mark, entry.original_fill, entry.anchor)
         trusted[cell] = entry
     return trusted
@@ -152,6 +156,7 @@ def plan(evaluation: Evaluation, current: dict[str, Any], formula_cells: set[str
     result.notes = {cell: "\n".join(texts) for cell, texts in messages.items() if cell in worst}
 
     cells = sorted(set(filled) | set(worst), key=_cell_order)
+    anchors = row_anchors(evaluation.form)
     for cell in cells:
         if cell in worst:
             # Keep the colour found before our first mark: a cell marked last run shows our colour now.
@@ -159,7 +164,7 @@ def plan(evaluation: Evaluation, current: dict[str, Any], formula_cells: set[str
                 current_fills.get(cell, default_fill.get(cell, ""))
         else:
             original = ""
-        anchor = row_anchor(evaluation.form, cell) if cell in filled else ""
+        anchor = anchors.get(cell, "") if cell in filled else ""
         result.state.append(StateEntry(cell, filled.get(cell), worst.get(cell, ""), original, anchor))
     for cell, entry in previous.items():
         if entry.mark and cell not in worst:
