@@ -31,7 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from . import model
-from .policy import shipped_policy_names
+from .policy import load_policy, shipped_policy_names
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT_DIR = REPO_ROOT / "workbook_templates"
@@ -39,6 +39,8 @@ DEFAULT_OUT_DIR = REPO_ROOT / "workbook_templates"
 # Policy names shipped with the project (perfeval_xl/policies/<name>.toml); offered by the 评分口径 dropdown.
 DEFAULT_POLICY = "national-2020"
 POLICY_NAMES = tuple([DEFAULT_POLICY] + [n for n in shipped_policy_names() if n != DEFAULT_POLICY])
+# The 评分口径 input cell of each template (the formulas read it; the layout below puts it there).
+POLICY_CELL_STANDARD, POLICY_CELL_LEGACY = "$B$5", "$C$7"
 
 # 定性评价档次 (财预〔2020〕10号): the three tiers a qualitative indicator is scored in.
 QUALITATIVE_TIERS = ("达成年度指标", "部分达成年度指标并具有一定效果", "未达成年度指标且效果较差")
@@ -232,7 +234,12 @@ def _set_widths(ws: Worksheet, widths: dict[str, float]) -> None:
         ws.column_dimensions[letter].width = width
 
 
-def _finish_workbook(wb: Workbook, title: str) -> None:
+def _finish_workbook(wb: Workbook, title: str, policy_cell: str) -> None:
+    # The formulas read the 评分口径 cell by address: it must be the cell the name 评分口径 points at.
+    where = wb.defined_names["评分口径"].attr_text
+    if not where.endswith(f"!{policy_cell}"):
+        raise ValueError(f"评分口径 is at {where}, but the formulas read {policy_cell}")
+    wb.move_sheet(PARAMS_SHEET, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(PARAMS_SHEET))
     wb.properties.title = title
     wb.properties.creator = "perfeval-xl"
     wb.properties.lastModifiedBy = "perfeval-xl"
@@ -292,10 +299,45 @@ def _instructions_sheet(wb: Workbook, title: str, paragraphs: list[tuple[str, st
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _grade_formula(total_ref: str) -> str:
-    """财预〔2020〕10号 bands: 90 (含) 优, 80 (含) 良, 60 (含) 中, below 60 差; empty while there is no total."""
+# ----------------------------------------------------------------------------------------------------------------
+# 口径参数: a hidden sheet with what the native formulas need of each shipped policy, so a form whose 评分口径 says
+# bj-2016 or bands-80-70-60 computes the same 执行率 and 等次 in Excel, WPS and LibreOffice as perfeval-xl does.
+
+PARAMS_SHEET = "口径参数"
+PARAMS_COLUMNS = ("口径名称", "执行率分母", "优 下限", "良 下限", "中 下限")
+
+
+def _params_sheet(wb: Workbook) -> str:
+    """Write the hidden 口径参数 sheet from the shipped policies; returns the absolute range formulas look up."""
+    ws = wb.create_sheet(PARAMS_SHEET)
+    ws.sheet_state = "hidden"
+    ws.append(list(PARAMS_COLUMNS))
+    for name in POLICY_NAMES:
+        policy = load_policy(name)
+        bands = {grade: lower for lower, grade in policy.grade_bands}
+        ws.append([name, policy.execution_denominator, bands["优"], bands["良"], bands["中"]])
+    ws.column_dimensions["A"].width = 18
+    ws.protection.sheet = True
+    return f"{quote_sheetname(PARAMS_SHEET)}!$A$2:$E${len(POLICY_NAMES) + 1}"
+
+
+def _param(params: str, policy_ref: str, column: int, default: str) -> str:
+    """The policy's setting from 口径参数; the national default when the 评分口径 cell names no shipped policy."""
+    return f"IFERROR(VLOOKUP({policy_ref},{params},{column},FALSE),{default})"
+
+
+def _grade_formula(total_ref: str, params: str, policy_ref: str) -> str:
+    """Grade bands of the form's policy (财预〔2020〕10号: 90 (含) 优, 80 (含) 良, 60 (含) 中, below 60 差);
+    empty while there is no total."""
     t = total_ref
-    return f'=IF(ISNUMBER({t}),IF({t}>=90,"优",IF({t}>=80,"良",IF({t}>=60,"中","差"))),"")'
+    top, good, mid = (_param(params, policy_ref, col, default) for col, default in ((3, 90), (4, 80), (5, 60)))
+    return f'=IF(ISNUMBER({t}),IF({t}>={top},"优",IF({t}>={good},"良",IF({t}>={mid},"中","差"))),"")'
+
+
+def _policy_rate_formula(executed: str, initial: str, annual: str, params: str, policy_ref: str) -> str:
+    """执行率 with the denominator of the form's policy: 全年预算数, or 年初预算数 where the policy says so."""
+    denominator = f'IF({_param(params, policy_ref, 2, chr(34) + "annual" + chr(34))}="initial",{initial},{annual})'
+    return _rate_formula(executed, denominator)
 
 
 def _rate_formula(numerator: str, denominator: str) -> str:
@@ -333,6 +375,7 @@ def build_standard_template(indicator_rows: int = 30) -> Workbook:
     fam = load_family("standard")
     wb = Workbook()
     ws = wb.active
+    params = _params_sheet(wb)
     ws.title = fam["sheet"]
     form = _Form(ws)
     fields = fam["fields"]
@@ -398,7 +441,8 @@ def build_standard_template(indicator_rows: int = 30) -> Workbook:
             if key in ("initial", "annual", "executed"):
                 form.input(ref, number_format=AMOUNT_FORMAT)
             elif key == "rate":
-                form.computed(ref, _rate_formula(f"{b_cols['executed']}{r}", f"{b_cols['annual']}{r}"),
+                form.computed(ref, _policy_rate_formula(f"{b_cols['executed']}{r}", f"{b_cols['initial']}{r}",
+                                                        f"{b_cols['annual']}{r}", params, POLICY_CELL_STANDARD),
                               number_format=RATE_FORMAT)
             elif is_total and key == "weight":
                 form.input(ref, 10, number_format="General")
@@ -501,9 +545,10 @@ def build_standard_template(indicator_rows: int = 30) -> Workbook:
                "（总分 = 预算执行得分 + 各指标得分；左侧为分值合计，应为100）", bold=False, font=FONT_NOTE,
                align=LEFT_CENTER)
     form.label(f"A{g_row}:{w_letter}{g_row}", fields["grade"]["labels"][0])
-    form.computed(f"{s_letter}{g_row}", _grade_formula(f"{s_letter}{t_row}"), name=fields["grade"]["name"])
+    form.computed(f"{s_letter}{g_row}", _grade_formula(f"{s_letter}{t_row}", params, POLICY_CELL_STANDARD),
+                  name=fields["grade"]["name"])
     form.label(f"{i_cols['reason']}{g_row}:{i_cols['tier']}{g_row}",
-               "（≥90 优，80–90 良，60–80 中，<60 差；下限含本数）", bold=False,
+               "（按所选评分口径分档，默认 ≥90 优，80–90 良，60–80 中，<60 差；下限含本数）", bold=False,
                font=FONT_NOTE, align=LEFT_CENTER)
     ws.row_dimensions[t_row].height = 24
     ws.row_dimensions[g_row].height = 24
@@ -519,7 +564,7 @@ def build_standard_template(indicator_rows: int = 30) -> Workbook:
     _define_names(wb, ws, form.names)
 
     _instructions_sheet(wb, fam["title"], _standard_instructions(i_cols, i_head, i_first, i_last, t_row))
-    _finish_workbook(wb, fam["title"])
+    _finish_workbook(wb, fam["title"], POLICY_CELL_STANDARD)
     return wb
 
 
@@ -587,6 +632,7 @@ def build_legacy_template() -> Workbook:
     fam = load_family("legacy")
     wb = Workbook()
     ws = wb.active
+    params = _params_sheet(wb)
     ws.title = fam["sheet"]
     form = _Form(ws)
     fields = fam["fields"]
@@ -753,7 +799,8 @@ def build_legacy_template() -> Workbook:
     form.computed(f"{s_letter}{total_row}", f'=IF(COUNT({subtotals})>0,ROUND(SUM({subtotals}),2),"")',
                   number_format=SCORE_FORMAT, name=fields["total"]["name"])
     form.label(f"A{grade_row}:G{grade_row}", fields["grade"]["labels"][0])
-    form.computed(f"{s_letter}{grade_row}", _grade_formula(f"{s_letter}{total_row}"), name=fields["grade"]["name"])
+    form.computed(f"{s_letter}{grade_row}", _grade_formula(f"{s_letter}{total_row}", params, POLICY_CELL_LEGACY),
+                  name=fields["grade"]["name"])
     form.label(f"{s_cols['suggested']}{grade_row}:{s_cols['explanation']}{grade_row}",
                "90分（含）以上为优，80（含）–90分为良，60（含）–80分为中，60分以下为差", bold=False, font=FONT_NOTE,
                align=LEFT_CENTER, border=False)
@@ -770,7 +817,7 @@ def build_legacy_template() -> Workbook:
     _define_names(wb, ws, form.names)
 
     _instructions_sheet(wb, fam["title"], _legacy_instructions(s_cols, s_head, s_first, s_last, sum_head))
-    _finish_workbook(wb, fam["title"])
+    _finish_workbook(wb, fam["title"], POLICY_CELL_LEGACY)
     return wb
 
 
