@@ -185,6 +185,23 @@ def _decimal_ge0(ws, ref, *, title, prompt, error=ERROR_NUMBER):
                        title=title, prompt=prompt, error=error)
 
 
+def _table_validations(ws: Worksheet, column_range, prompts: dict, columns: list[dict], lists: dict) -> None:
+    """Input messages and checks for a table's columns: a dropdown where `lists` gives one (items, error), a
+    number ≥ 0 for 分值 / 得分, a prompt only otherwise; the tool-owned columns say they are the tool's."""
+    for key, (title, prompt) in prompts.items():
+        if key in lists:
+            items, error = lists[key]
+            _validation(ws, column_range(key), type="list", formula1=_list_formula(items), title=title,
+                        prompt=prompt, error=error)
+        elif key in ("weight", "score"):
+            _decimal_ge0(ws, column_range(key), title=title, prompt=prompt)
+        else:
+            _validation(ws, column_range(key), title=title, prompt=prompt)
+    for c in columns:
+        if c.get("owned"):
+            _validation(ws, column_range(c["key"]), title=c["labels"][0], prompt=PROMPT_OWNED)
+
+
 def _protect(ws: Worksheet) -> None:
     """Sheet protection on, no password; formatting, row insert/delete, sort and filter stay allowed."""
     ws.protection = SheetProtection(
@@ -507,24 +524,13 @@ def build_standard_template(indicator_rows: int = 30) -> Workbook:
     def col(key):
         return f"{i_cols[key]}{i_first}:{i_cols[key]}{i_last}"
 
-    for key, (title, prompt) in STANDARD_INDICATOR_PROMPTS.items():
-        prompt = prompt.format(level1="、".join(level1), level2=level2_help, tiers=tiers_help)
-        if key == "level1":
-            _validation(ws, col(key), type="list", formula1=_list_formula(level1), title=title, prompt=prompt,
-                        error="请从下拉列表选择一级指标。")
-        elif key == "level2":
-            _validation(ws, col(key), type="list", formula1=_list_formula(level2), title=title, prompt=prompt,
-                        error="请从下拉列表选择二级指标。")
-        elif key == "tier":
-            _validation(ws, col(key), type="list", formula1=_list_formula(QUALITATIVE_TIERS), title=title,
-                        prompt=prompt, error="请从下拉列表选择定性评价档次。")
-        elif key in ("weight", "score"):
-            _decimal_ge0(ws, col(key), title=title, prompt=prompt)
-        else:
-            _validation(ws, col(key), title=title, prompt=prompt)
-    for c in ind["columns"]:
-        if c.get("owned"):
-            _validation(ws, col(c["key"]), title=c["labels"][0], prompt=PROMPT_OWNED)
+    prompts = {key: (title, prompt.format(level1="、".join(level1), level2=level2_help, tiers=tiers_help))
+               for key, (title, prompt) in STANDARD_INDICATOR_PROMPTS.items()}
+    _table_validations(ws, col, prompts, ind["columns"], {
+        "level1": (level1, "请从下拉列表选择一级指标。"),
+        "level2": (level2, "请从下拉列表选择二级指标。"),
+        "tier": (QUALITATIVE_TIERS, "请从下拉列表选择定性评价档次。"),
+    })
 
     # 总分 and 评价等次 ------------------------------------------------------------------------------------------
     t_row = i_last + 1
@@ -753,18 +759,9 @@ def build_legacy_template() -> Workbook:
         return f"{s_cols[key]}{s_first}:{s_cols[key]}{s_last}"
 
     groups = [g["label"] for g in st["groups"]]
-    for key, (title, prompt) in LEGACY_SCORE_PROMPTS.items():
-        prompt = prompt.format(groups="、".join(groups))
-        if key == "level1":
-            _validation(ws, scol(key), type="list", formula1=_list_formula(groups), title=title, prompt=prompt,
-                        error="请从下拉列表选择一级指标。")
-        elif key in ("weight", "score"):
-            _decimal_ge0(ws, scol(key), title=title, prompt=prompt)
-        else:
-            _validation(ws, scol(key), title=title, prompt=prompt)
-    for c in st["columns"]:
-        if c.get("owned"):
-            _validation(ws, scol(c["key"]), title=c["labels"][0], prompt=PROMPT_OWNED)
+    prompts = {key: (title, prompt.format(groups="、".join(groups)))
+               for key, (title, prompt) in LEGACY_SCORE_PROMPTS.items()}
+    _table_validations(ws, scol, prompts, st["columns"], {"level1": (groups, "请从下拉列表选择一级指标。")})
 
     # Subtotals, 综合得分, 评价结果等次 --------------------------------------------------------------------------
     sum_head = s_last + 1
