@@ -137,9 +137,8 @@ def cmd_check(args) -> int:
         except FormReadError as exc:
             status = EXIT_UNREADABLE
             what = "无法写入" if isinstance(exc, FormWriteError) else "无法读取"
-            if args.json:
-                records.append({"file": str(path), "error": str(exc), "issues": []})
-            else:
+            records.append({"file": str(path), "error": str(exc), "issues": []})
+            if not args.json:
                 print(f"{path}: {what}：{_without_name(str(exc), path)}")
             continue
         except Exception as exc:  # a bug must not end the batch with a traceback, nor hide which file caused it
@@ -148,20 +147,18 @@ def cmd_check(args) -> int:
                        f"请把该文件和这条信息发给维护人员。")
             if os.environ.get("PERFEVAL_XL_DEBUG"):
                 traceback.print_exc()
-            if args.json:
-                records.append({"file": str(path), "error": message, "issues": []})
-            else:
+            records.append({"file": str(path), "error": message, "issues": []})
+            if not args.json:
                 print(f"{path}: 无法校验：{_without_name(message, path)}")
             continue
         if evaluation.errors and status == EXIT_OK:
             status = EXIT_ERRORS
         notice = f"评分后的工作簿 {written} 不含原文件中的{'、'.join(dropped)}（原文件未改动）" if dropped else ""
-        if args.json:
-            record = evaluation_record(path, evaluation, written)
-            if notice:
-                record["notices"] = [notice]
-            records.append(record)
-        else:
+        record = evaluation_record(path, evaluation, written)
+        if notice:
+            record["notices"] = [notice]
+        records.append(record)
+        if not args.json:
             print_evaluation(path, evaluation, args.info)
             if written:
                 print(f"{path}: 已写入评分后的工作簿 {written}")
@@ -172,9 +169,32 @@ def cmd_check(args) -> int:
     if args.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
+    wrote_any = any(record.get("written") for record in records)  # nothing written: leave the folder alone
+    if args.output and wrote_any and not write_report(Path(args.output), records, quiet=args.json):
+        status = EXIT_UNREADABLE
     if args.exit_zero and status == EXIT_ERRORS:
         return EXIT_OK
     return status
+
+
+def write_report(folder: Path, records: list[dict], quiet: bool = False) -> bool:
+    """校验报告.md beside the scored workbooks: every score with its explanation, every issue. Written atomically."""
+    from .report import REPORT_NAME, markdown_report
+
+    dest = folder / REPORT_NAME
+    temp = folder / f".~{REPORT_NAME}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temp.write_text(markdown_report(records), encoding="utf-8")
+        os.replace(temp, dest)
+    except OSError as exc:
+        if temp.parent.is_dir():
+            temp.unlink(missing_ok=True)
+        print(f"{dest}: 无法写入校验报告（{exc.strerror or exc}）。", file=sys.stderr)
+        return False
+    if not quiet:
+        print(f"校验报告：{dest}")
+    return True
 
 
 def cmd_clear(args) -> int:
