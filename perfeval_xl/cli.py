@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="校验自评表并计分", description="校验自评表，计算执行率、得分、总分和等次。")
     check.add_argument("files", nargs="+", help="工作簿文件或文件夹")
-    check.add_argument("--policy", help=f"评分口径名称或 .toml 文件（默认取表内“评分口径”，否则 national-2020）")
+    check.add_argument("--policy", help="评分口径名称或 .toml 文件（默认取表内“评分口径”，否则 national-2020）")
     check.add_argument("--family", choices=family_ids(), help="表样（默认自动识别）")
     check.add_argument("--json", action="store_true", help="以 JSON 输出")
     check.add_argument("--info", action="store_true", help="同时列出“提示”级别的信息")

@@ -22,7 +22,6 @@ from .engine import evaluate, resolve_policy
 from .forms import read_form, sheets_to_read
 from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_with_calamine, sniff
 from .model import Evaluation, Form
-from .policy import Policy
 from .writeback import (MARK_COLOURS, RESULTS_COLUMNS, RESULTS_SHEET, STATE_HEADER, WritePlan, clear_plan, plan,
                         read_state)
 

@@ -169,7 +169,6 @@ def test_standard_indicator_rows_parameter():
 
 def test_standard_formulas(standard):
     wb = standard
-    ws = wb[SHEET]
     budget = STANDARD["budget"]
     cols = {c["key"]: c for c in budget["columns"]}
     annual = named_cell(wb, cols["annual"]["single_name"]).coordinate

@@ -6,7 +6,6 @@ fed with the values an Excel client would send. We assert on the actions it retu
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import openpyxl
