@@ -67,7 +67,7 @@ def _require_windows(what: str, option: str) -> None:
 
 def default_xlstart_dir() -> Path:
     """The current user's Excel start-up folder, ``%APPDATA%\\Microsoft\\Excel\\XLSTART``."""
-    _require_windows("Excel 的 XLSTART 文件夹", "--xlstart-dir（函数参数 xlstart_dir）")
+    _require_windows("Excel 的 XLSTART 文件夹", "--xlstart-dir")
     appdata = os.environ.get("APPDATA", "")
     if not appdata or not Path(appdata).is_dir():
         raise AddinInstallError(
@@ -80,7 +80,7 @@ def default_xlstart_dir() -> Path:
 
 def default_config_dir() -> Path:
     """Where the add-in's VBA looks for its config file: ``%USERPROFILE%\\.perfeval_xl``."""
-    _require_windows("加载项配置文件的位置", "--config-dir（函数参数 config_dir）")
+    _require_windows("加载项配置文件的位置", "--config-dir")
     profile = os.environ.get("USERPROFILE", "")
     if not profile or not Path(profile).is_dir():
         raise AddinInstallError(
