@@ -61,7 +61,7 @@ def _require_windows(what: str, option: str) -> None:
     if sys.platform != "win32":
         raise AddinInstallError(
             f"当前系统不是 Windows，无法自动找到{what}。Excel 加载项只能装在 Windows 版 Excel 上；"
-            f"如确需在本机操作，请用 {option}指定文件夹。"
+            f"如确需在本机操作，请用 {option} 指定文件夹。"
         )
 
 
