@@ -251,6 +251,20 @@ def _set_widths(ws: Worksheet, widths: dict[str, float]) -> None:
         ws.column_dimensions[letter].width = width
 
 
+def _finish_form(wb: Workbook, form: "_Form", fam: dict, wanted: set[str], *, legend_col: str, print_area: str,
+                 title_row: int, instructions: list[tuple[str, str]], policy_cell: str) -> None:
+    """What every template ends with: legend, protection, print setup, the defined names (all those the family
+    description asks for must be placed), the 填表说明 sheet and the workbook properties."""
+    ws = form.ws
+    _legend(form, col=column_index_from_string(legend_col), first_row=2)
+    _protect(ws)
+    _page_setup(ws, print_area=print_area, title_row=title_row)
+    _check_placed(fam["id"], wanted, set(form.names))
+    _define_names(wb, ws, form.names)
+    _instructions_sheet(wb, fam["title"], instructions)
+    _finish_workbook(wb, fam["title"], policy_cell)
+
+
 def _finish_workbook(wb: Workbook, title: str, policy_cell: str) -> None:
     # The formulas read the 评分口径 cell by address: it must be the cell the name 评分口径 points at.
     where = wb.defined_names["评分口径"].attr_text
@@ -559,18 +573,11 @@ def build_standard_template(indicator_rows: int = 30) -> Workbook:
     ws.row_dimensions[t_row].height = 24
     ws.row_dimensions[g_row].height = 24
 
-    # Legend, protection, print -------------------------------------------------------------------------------
-    _legend(form, col=column_index_from_string(i_cols["suggested"]), first_row=2)
-    _protect(ws)
-    _page_setup(ws, print_area=f"A1:{i_cols['tier']}{g_row}", title_row=i_head)
-
     wanted = {f["name"] for f in fields.values()} | {budget["name"], ind["name"]} | {
         c["single_name"] for c in budget["columns"]}
-    _check_placed("standard", wanted, set(form.names))
-    _define_names(wb, ws, form.names)
-
-    _instructions_sheet(wb, fam["title"], _standard_instructions(i_cols, i_head, i_first, i_last, t_row))
-    _finish_workbook(wb, fam["title"], POLICY_CELL_STANDARD)
+    _finish_form(wb, form, fam, wanted, legend_col=i_cols["suggested"], print_area=f"A1:{i_cols['tier']}{g_row}",
+                 title_row=i_head, instructions=_standard_instructions(i_cols, i_head, i_first, i_last, t_row),
+                 policy_cell=POLICY_CELL_STANDARD)
     return wb
 
 
@@ -579,7 +586,7 @@ def _standard_instructions(i_cols, i_head, i_first, i_last, t_row) -> list[tuple
         ("一、怎样填写", """
 1. 只填黄色单元格：年度、项目名称、主管部门、实施单位、项目资金（万元）、年度总体目标和绩效指标表。灰色单元格是公式，会自动计算。
 2. 金额一律以“万元”为单位，只填数字（如 373.6），不要带“万元”字样。年度资金总额应等于当年财政拨款、上年结转资金、其他资金之和。
-3. 执行率 = 全年执行数 ÷ 全年预算数；预算执行得分 = 分值 × 执行率（最高为分值），保留两位小数。
+3. 执行率 = 全年执行数 ÷ 全年预算数（评分口径为 bj-2016 时除以年初预算数）；预算执行得分 = 分值 × 执行率（最高为分值），保留两位小数。
 4. 年度指标值写比较符号、数字和单位，如 ≥10台、≤193.5万元、=100%；定性指标写文字，如 按期完成。实际完成值只写实际数和单位，如 23台。
 5. 分值、得分只填数字。一般：预算执行10分、产出指标50分、效益指标30分、满意度指标10分，合计100分。
 6. 未完成年度指标，或超额完成较多（实际值达到指标值的130%以上）时，必须在“偏差原因分析及改进措施”中写明原因。
@@ -804,17 +811,11 @@ def build_legacy_template() -> Workbook:
     ws.row_dimensions[total_row].height = 24
     ws.row_dimensions[grade_row].height = 24
 
-    _legend(form, col=column_index_from_string(s_cols["suggested"]), first_row=2)
-    _protect(ws)
-    _page_setup(ws, print_area=f"A1:{s_cols['score']}{grade_row}", title_row=s_head)
-
     wanted = ({f["name"] for f in fields.values()} | {f["name"] for f in funding.values()} | {st["name"]}
               | {g["subtotal_name"] for g in st["groups"]})
-    _check_placed("legacy", wanted, set(form.names))
-    _define_names(wb, ws, form.names)
-
-    _instructions_sheet(wb, fam["title"], _legacy_instructions(s_cols, s_head, s_first, s_last, sum_head))
-    _finish_workbook(wb, fam["title"], POLICY_CELL_LEGACY)
+    _finish_form(wb, form, fam, wanted, legend_col=s_cols["suggested"], print_area=f"A1:{s_cols['score']}{grade_row}",
+                 title_row=s_head, instructions=_legacy_instructions(s_cols, s_head, s_first, s_last, sum_head),
+                 policy_cell=POLICY_CELL_LEGACY)
     return wb
 
 
@@ -826,7 +827,7 @@ def _legacy_instructions(s_cols, s_head, s_first, s_last, sum_head) -> list[tupl
 3. 资金到位率 = 预算下达资金 ÷ 预算资金合计；预算执行率 = 实际支出的本级预算资金 ÷ 预算下达资金。评分表中这两项的得分 = 分值 × 比率（最高为分值）。
 4. 评分表已按《预算绩效评价共性指标体系框架》（财预〔2013〕53号）预填了一级、二级、三级指标和分值，可按本地要求修改。
 5. 实际完成率、完成及时率、质量达标率、成本节约率等可计算的指标，请在“计划值”“实际值”列填写数字，便于工具核算。
-6. 评价得分只填数字，不超过指标分值。投入、过程、产出、效果的小计和综合得分自动计算；评价结果等次：90分（含）以上为优，80（含）–90分为良，60（含）–80分为中，60分以下为差。
+6. 评价得分只填数字，不超过指标分值。投入、过程、产出、效果的小计和综合得分自动计算；评价结果等次按所选评分口径分档，默认 90分（含）以上为优，80（含）–90分为良，60（含）–80分为中，60分以下为差。
 """),
         ("二、评分表行不够时怎样增加", f"""
 1. 审阅 → 撤销工作表保护（没有密码）。
