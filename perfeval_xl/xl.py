@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import evaluate, resolve_policy
-from .forms import read_form
+from .forms import read_form, sheets_to_read
 from .grid import FormReadError, Grid, GridBook, parse_area, parse_ref, ref
 from .model import Evaluation, Form, load_family
 from .policy import PolicyError
@@ -41,8 +41,10 @@ def _hex_to_rgb(hex_colour: str) -> tuple[int, int, int] | None:
 
 
 def read_book(book) -> tuple[GridBook, dict[str, set[str]]]:
-    """Every sheet's values in one read per sheet, the defined names, and the formula cells of each sheet where the
-    engine can tell (desktop Excel); sheets whose formulas are unknown are absent from the second result."""
+    """The defined names, then the values of each sheet worth reading in one read per sheet (a workbook from our
+    template: only the sheets its names point to and 校验结果, as forms.sheets_to_read decides for the file reader),
+    and the formula cells of each sheet where the engine can tell (desktop Excel); sheets whose formulas are unknown
+    are absent from the second result."""
     names = {}
     for name in book.names:
         refers_to = name.refers_to or ""
@@ -50,7 +52,11 @@ def read_book(book) -> tuple[GridBook, dict[str, set[str]]]:
         if area is not None:
             names[name.name.rsplit("!", 1)[-1]] = area
     sheets, formulas = {}, {}
-    for sheet in book.sheets:
+    all_sheets = list(book.sheets)
+    wanted = sheets_to_read(names, [sheet.name for sheet in all_sheets])
+    for sheet in all_sheets:
+        if wanted is not None and sheet.name not in wanted:
+            continue
         last = sheet.used_range.last_cell
         block = sheet.range((1, 1), (last.row, last.column))
         values = block.options(ndim=2, err_to_str=True).value or []
