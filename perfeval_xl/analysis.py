@@ -77,7 +77,7 @@ def analyse_budget(form: Form, policy: Policy) -> BudgetAnalysis | None:
 # --- 绩效指标 / 评分表 rows ------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     index: int  # 0-based position in the table block
     cells: dict[str, Cell]
@@ -88,27 +88,30 @@ class Row:
         return self.cells.get(key, EMPTY)
 
     def parsed(self, key: str) -> Parsed:
-        return self.cell(key).parsed
+        return self.cells.get(key, EMPTY).parsed
 
     def number(self, key: str) -> float | None:
-        p = self.parsed(key)
+        p = self.cells.get(key, EMPTY).parsed
         return p.number if p.is_number else None
 
     @property
     def label(self) -> str:
         """The 三级指标 as typed, or the group it sits in when the name is empty."""
-        name = self.cell("name").value
-        if not self.parsed("name").is_blank:
-            return " ".join(str(name).split())
+        name = self.cells.get("name", EMPTY)
+        if not name.parsed.is_blank:
+            return " ".join(str(name.value).split())
         return self.level2 or self.level1 or f"第{self.index + 1}行"
 
     @property
     def has_content(self) -> bool:
-        return any(not self.parsed(key).is_blank for key in ("name", "target", "actual", "weight", "score",
-                                                              "planned_value", "actual_value"))
+        cells = self.cells
+        return any(key in cells and not cells[key].parsed.is_blank for key in _CONTENT_KEYS)
 
 
-@dataclass
+_CONTENT_KEYS = ("name", "target", "actual", "weight", "score", "planned_value", "actual_value")
+
+
+@dataclass(slots=True)
 class RowResult:
     row: Row
     kind: str  # "quantitative" | "qualitative" | "rate" | "judgment" | "unscorable"
@@ -325,8 +328,8 @@ def _group_weights(family: Family) -> list[tuple[str, str, str | None]]:
     return [(g["label"], g["weight_key"], None) for g in family.table.get("level1", [])]
 
 
-def _match_group(level1: str, label: str) -> bool:
-    return label_key(level1).startswith(label_key(label)) or label_key(label) in label_key(level1)
+def _level1_matches(level1_key: str, label_key_: str) -> bool:
+    return level1_key.startswith(label_key_) or label_key_ in level1_key
 
 
 def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
@@ -339,8 +342,10 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
         items = analyse_indicator_items(rows, family, policy)
 
     groups = []
+    level1_keys = [label_key(item.first.level1) for item in items]
     for label, weight_key, subtotal_key in _group_weights(family):
-        members = [item for item in items if _match_group(item.first.level1, label)]
+        key = label_key(label)
+        members = [item for item, level1 in zip(items, level1_keys) if _level1_matches(level1, key)]
         scores = [item.used_score for item in members if item.used_score is not None]
         groups.append(Group(label, policy.weights.get(weight_key),
                             sum(item.weight or 0.0 for item in members),

@@ -135,25 +135,37 @@ def _number_cells(a: Analysis) -> list[tuple[str | _RowWhat, Cell]]:
     walk them; the list is made once per analysis."""
     cached = a.memo.get("number_cells")
     if cached is None:
-        cached = a.memo["number_cells"] = [(what, cell) for what, cell in _find_number_cells(a)
-                                           if not cell.parsed.is_blank]  # blank cells never fire
+        cached = a.memo["number_cells"] = list(_find_number_cells(a))
     return cached
 
 
+_BUDGET_NUMBER_COLUMNS = {"initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数", "weight": "分值",
+                          "score": "得分"}
+_ROW_NUMBER_COLUMNS = (("weight", "分值"), ("score", "得分"), ("planned_value", "计划值"), ("actual_value", "实际值"))
+
+
 def _find_number_cells(a: Analysis) -> Iterator[tuple[str | _RowWhat, Cell]]:
-    names = {"initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数", "weight": "分值", "score": "得分"}
+    """The non-blank ones only: blank cells never fire."""
+    names = _BUDGET_NUMBER_COLUMNS
     for row_key, columns in a.form.budget.items():
         for key, cell in columns.items():
-            if key in names:
+            if key in names and not cell.parsed.is_blank:
                 yield names[key], cell
     for key, cell in a.form.funding.items():
-        yield "资金", cell
+        if not cell.parsed.is_blank:
+            yield "资金", cell
     for _, row in _scored_rows(a):
-        for key, what in (("weight", "分值"), ("score", "得分"), ("planned_value", "计划值"), ("actual_value", "实际值")):
-            yield _RowWhat(row, what), row.cell(key)
+        cells = row.cells
+        for key, what in _ROW_NUMBER_COLUMNS:
+            cell = cells.get(key)
+            if cell is not None and not cell.parsed.is_blank:
+                yield _RowWhat(row, what), cell
     for label, cell in a.form.subtotals.items():
-        yield f"{label}小计", cell
-    yield "总分", a.form.field_cell("total")
+        if not cell.parsed.is_blank:
+            yield f"{label}小计", cell
+    total = a.form.field_cell("total")
+    if not total.parsed.is_blank:
+        yield "总分", total
 
 
 @check("V110", "warning", "数字以文本形式填写", "全年执行数 填了 “97.73万元”")

@@ -15,19 +15,42 @@ from typing import Any
 from .values import Parsed, parse_value
 
 
+@lru_cache(maxsize=1024)
+def column_letter(index: int) -> str:
+    """0-based column index → letters (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
 class Cell:
     """One cell as read: its raw value and where it is (`ref` like "E12"; "" when the form has no such cell).
 
-    A plain slotted class, not a dataclass: a batch builds hundreds of these per form, and `parsed` is asked for
-    many times, so it is computed once and forgotten when the value changes."""
+    A plain slotted class, not a dataclass: a batch builds hundreds of these per form. `parsed` is a plain
+    attribute, computed when the value is set (the checks ask for it hundreds of times per form), and a cell
+    made with `Cell.at(value, row, col)` spells its address only when somebody asks for it (few ever are)."""
 
-    __slots__ = ("_value", "ref", "is_formula", "_parsed")
+    __slots__ = ("_value", "parsed", "_ref", "_row", "_col", "is_formula")
 
     def __init__(self, value: Any = None, ref: str = "", is_formula: bool = False):
         self._value = value
-        self.ref = ref
+        self.parsed: Parsed = parse_value(value)  # the value as understood (values.parse_value)
+        self._ref = ref
         self.is_formula = is_formula  # the cell holds a formula (only known where the reader can see formulas)
-        self._parsed = None
+
+    @classmethod
+    def at(cls, value: Any, row: int, col: int, is_formula: bool = False) -> Cell:
+        """The cell at 0-based (row, col) of its sheet."""
+        cell = cls.__new__(cls)
+        cell._value = value
+        cell.parsed = parse_value(value)
+        cell._ref = None
+        cell._row, cell._col = row, col
+        cell.is_formula = is_formula
+        return cell
 
     @property
     def value(self) -> Any:
@@ -36,15 +59,14 @@ class Cell:
     @value.setter
     def value(self, value: Any) -> None:
         self._value = value
-        self._parsed = None  # a changed value is parsed afresh
+        self.parsed = parse_value(value)  # a changed value is parsed afresh
 
     @property
-    def parsed(self) -> Parsed:
-        """The value as understood (values.parse_value)."""
-        parsed = self._parsed
-        if parsed is None:
-            parsed = self._parsed = parse_value(self._value)
-        return parsed
+    def ref(self) -> str:
+        ref = self._ref
+        if ref is None:
+            ref = self._ref = f"{column_letter(self._col)}{self._row + 1}"
+        return ref
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Cell) and (self._value, self.ref, self.is_formula) == (other._value, other.ref,

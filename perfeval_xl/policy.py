@@ -54,13 +54,18 @@ class Policy:
 
 
 def shipped_policy_names() -> list[str]:
+    return list(_shipped_names())
+
+
+@lru_cache(maxsize=1)
+def _shipped_names() -> tuple[str, ...]:
     folder = resources.files("perfeval_xl") / "policies"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
 
 
 def _read_toml(name_or_path: str) -> tuple[dict[str, Any], str]:
     path = Path(name_or_path)
-    if name_or_path.endswith(".toml") or path.exists():
+    if _is_file(name_or_path):
         try:
             return tomllib.loads(path.read_text(encoding="utf-8")), str(path)
         except FileNotFoundError:
@@ -85,7 +90,11 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def _is_file(name_or_path: str) -> bool:
-    return name_or_path.endswith(".toml") or Path(name_or_path).exists()
+    """A policy file, not a shipped name. A shipped name always means the shipped policy, even where a file of
+    that name (without .toml) happens to lie in the current folder: a form's 评分口径 cell must not reach files."""
+    if name_or_path.endswith(".toml"):
+        return True
+    return name_or_path not in _shipped_names() and Path(name_or_path).exists()
 
 
 def _resolve(name_or_path: str, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from .policy import Policy
 from .values import Parsed, comparable, format_number, format_parsed
@@ -25,6 +26,7 @@ _NEGATIONS = ("未", "没", "不", "无法", "难以", "尚未", "部分", "推�
 _NOT_NEGATIONS = ("不断", "不懈")
 
 
+@lru_cache(maxsize=16384)  # pure, and Decimal is slow; a batch rounds the same products again and again
 def round_score(value: float, decimals: int = 2) -> float:
     """Round half up, as people and Excel's ROUND do (Python's round() is half-to-even)."""
     if not abs(value) < 1e15:  # nothing to round, and Decimal.quantize would overflow its precision

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -49,7 +49,7 @@ _WORD_SUFFIX = {"以上": ">=", "以内": "<=", "以下": "<="}
 _NOT_A_UNIT = re.compile("完成|达成|达到|实现|上线|验收|交付|启动|开工|竣工|建成|前|底|末|旬")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Parsed:
     """One cell value as understood.
 
@@ -66,15 +66,13 @@ class Parsed:
     comparator: str | None = None
     typed_as_text: bool = False
     text: str = ""
+    # Asked for hundreds of times per form by the checks: plain attributes, set once, not properties.
+    is_number: bool = field(init=False, repr=False, compare=False)
+    is_blank: bool = field(init=False, repr=False, compare=False)  # empty or 'not applicable': nothing to score
 
-    @property
-    def is_number(self) -> bool:
-        return self.kind == "number"
-
-    @property
-    def is_blank(self) -> bool:
-        """Empty or 'not applicable': nothing to score."""
-        return self.kind in ("empty", "na")
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_number", self.kind == "number")
+        object.__setattr__(self, "is_blank", self.kind in ("empty", "na"))
 
     @property
     def is_percent(self) -> bool:
@@ -133,15 +131,25 @@ def _normalise_unit(unit: str, number: float) -> tuple[str, float]:
 def parse_value(raw: object) -> Parsed:
     """Read one cell value. Never raises. Cached: a form's checks ask for the same cells many times, and a batch
     of forms repeats the same texts (≥10台, 100%, 按期完成) endlessly."""
+    if raw is None:
+        return _BLANK
+    # One cache per type: 1, 1.0 and True are equal as dict keys but are not the same cell value.
+    cache = _PARSE_CACHES.get(raw.__class__)
+    if cache is None:
+        cache = _PARSE_CACHES.setdefault(raw.__class__, {})
     try:
-        return _parse_cached(type(raw), raw)
+        parsed = cache.get(raw)
     except TypeError:  # unhashable input
         return _parse(raw)
+    if parsed is None:
+        if len(cache) >= _PARSE_CACHE_SIZE:
+            cache.clear()  # a long batch of varied texts: start afresh rather than grow without bound
+        parsed = cache[raw] = _parse(raw)
+    return parsed
 
 
-@lru_cache(maxsize=65536)
-def _parse_cached(kind: type, raw: object) -> Parsed:
-    return _parse(raw)
+_PARSE_CACHES: dict[type, dict[object, Parsed]] = {}
+_PARSE_CACHE_SIZE = 65536
 
 
 def _parse(raw: object) -> Parsed:
@@ -186,6 +194,10 @@ def _parse(raw: object) -> Parsed:
     return Parsed("text", raw, text=text)
 
 
+_BLANK = _parse(None)
+
+
+@lru_cache(maxsize=16384)  # pure; a form formats the same 分值 and amounts many times
 def format_number(number: float) -> str:
     """Shortest plain decimal form (no exponent) that reads back as the same float: 2.5, 10, 0.0001, 0.00000012."""
     if not math.isfinite(number):

@@ -116,6 +116,15 @@ def test_a_file_without_a_name_is_named_after_the_file(tmp_path):
     assert load_policy(str(path)).name == "本市口径"
 
 
+def test_a_shipped_name_means_the_shipped_policy_even_beside_a_file_of_that_name(tmp_path, monkeypatch):
+    # A form's 评分口径 cell names a shipped policy; a stray file called "hb-2020" in the current folder must not
+    # be read in its place (nor may a form reach files at all).
+    write(tmp_path / "hb-2020", 'name = "hb-2020"\nextends = "national-2020"\n\n[weights]\nbudget = 55\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_policy("hb-2020").weights["budget"] == 20.0
+    assert load_policy("hb-2020").source == "hb-2020（内置）"
+
+
 # --- bad files --------------------------------------------------------------------------------------------------
 
 def _error(name_or_path: str) -> str:
