@@ -12,6 +12,12 @@ How a sheet is read, in one pass over its cells:
 
 Then everything is looked up in that index: no label search rescans the sheet.
 
+Recognition runs once per file of a batch, next to a raw read that costs well under a millisecond, so it is kept
+cheap: the pass does work only for text cells, and what a text says (its keys, a year in it, a `label：value` split)
+is worked out once per distinct text and remembered across forms; a merged range is noted once per row it spans (its
+columns and top-left), not once per cell it covers; a family's label keys are worked out once; the table header found
+while detecting the family is reused; and the table's cells are built straight from its rows.
+
 - A field's value is the first non-empty cell right of its label in the same row, stopping at another label; when
   there is none, the cell below the label.
 - The indicator / 评分表 table starts at the first row holding its key column labels (standard: 三级指标, 年度指标值,
@@ -26,7 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from .grid import FormReadError, Grid, GridBook, ref
@@ -79,11 +85,14 @@ def key_of(text: str) -> str:
     return _keys(text)[0]
 
 
+def _label_keys(labels) -> tuple[str, ...]:
+    return tuple(key_of(label) for label in labels)
+
+
 def _may_be_inline(text: str) -> bool:
     return "：" in text or ":" in text or " " in text or "\u3000" in text or "\n" in text
 
 
-@lru_cache(maxsize=65536)
 def _inline(text: str) -> tuple[str, str] | None:
     """`实施单位：某某中心` / `实施单位 某某中心` → (label key, value text)."""
     normal = unicodedata.normalize("NFKC", text).strip()
@@ -93,7 +102,6 @@ def _inline(text: str) -> tuple[str, str] | None:
     return label_key(parts[0]), parts[1].strip()
 
 
-@lru_cache(maxsize=65536)
 def _year_in(text: str) -> int | None:
     match = _YEAR_IN_TEXT.search(unicodedata.normalize("NFKC", text))
     return int(match.group(1)) if match else None
@@ -103,70 +111,217 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+# What the index needs of one short text, worked out once per distinct text (a batch repeats the same labels in
+# every form): its label key when that is all (most texts); else (key, core or None, the year it names or None, its
+# `label：value` split or None); False when its key is empty (only spaces or punctuation: not indexed).
+_TEXT_INFO: dict[str, str | tuple | bool] = {}
+_TEXT_INFO_MAX = 65536
+
+
+def _text_info(text: str) -> str | tuple | bool:
+    key, core = _keys(text)
+    if not key:
+        info = False
+    else:
+        year = _year_in(text) if "年" in text and len(text) <= 40 else None
+        pair = _inline(text) if _may_be_inline(text) else None
+        core = core if core != key else None
+        info = key if core is None and year is None and pair is None else (key, core, year, pair)
+    if len(_TEXT_INFO) >= _TEXT_INFO_MAX:
+        _TEXT_INFO.clear()
+    _TEXT_INFO[text] = info
+    return info
+
+
 # --- The per-sheet index -------------------------------------------------------------------------------------
 
 
-@dataclass
 class SheetIndex:
-    grid: Grid
-    positions: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # key / core → cells, row-major
-    inline: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)  # `label：value` in one cell
-    years: list[tuple[int, int, int]] = field(default_factory=list)  # short cells naming a year (2020年度)
-    merge_end: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)  # top-left → (bottom, right)
-    covered: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)  # continuation → top-left
+    """One sheet's short text cells by label key, its `label：value` cells, its year texts and its merged ranges.
+
+    positions: key / core → cells, row-major. inline: label key → (row, col, value text), row-major. years: (row,
+    col, year) of short texts naming a year (2020年度), row-major. merge_end: a merged range's top-left → (bottom,
+    right). Which merged range covers a cell (not its top-left): covered_at, from `spans`."""
+
+    __slots__ = ("grid", "values", "height", "width", "formulas", "positions", "inline", "years", "merge_end", "spans",
+                 "_headers")
+
+    def __init__(self, grid: Grid):
+        self.grid = grid
+        self.values = grid.values
+        self.height = len(grid.values)
+        self.width = max(map(len, grid.values), default=0)
+        self.formulas = grid.formulas or None  # cells holding formulas, where the reader can tell
+        self.positions: dict[str, list[tuple[int, int]]] = {}
+        self.inline: dict[str, list[tuple[int, int, str]]] = {}
+        self.years: list[tuple[int, int, int]] = []
+        self.merge_end: dict[tuple[int, int], tuple[int, int]] = {}
+        # Per row (None: no merged ranges on the sheet): (left, right, top) of each merged range over the row that
+        # covers more than its top-left, in the grid's order, or None. Not one entry per covered cell: a merged
+        # narrative block covers hundreds.
+        self.spans: list[list[tuple[int, int, int]] | None] | None = None
+        self._headers: dict = {}  # family spec → _find_header's answer (detection and reading ask for the same)
 
     @classmethod
     def build(cls, grid: Grid) -> SheetIndex:
         index = cls(grid)
-        positions, inline, years = index.positions, index.inline, index.years
-        for r, row in enumerate(grid.values):
+        positions = index.positions
+        info_of = _TEXT_INFO.get
+        long_text = LONG_TEXT
+        extras = None
+        for r, row in enumerate(index.values):
             for c, value in enumerate(row):
-                if value.__class__ is not str or len(value) > LONG_TEXT:
+                if value is None or value.__class__ is not str:
                     continue
-                key, core = _keys(value)
-                if not key:
+                key = info_of(value)
+                if key is None:
+                    if len(value) > long_text:
+                        continue
+                    key = _text_info(value)
+                if key.__class__ is not str:
+                    if key is False:
+                        continue
+                    if extras is None:
+                        extras = []
+                    extras.append((r, c, key))
+                    key = key[0]
+                found = positions.get(key)
+                if found is None:
+                    positions[key] = [(r, c)]
+                else:
+                    found.append((r, c))
+        if extras is not None:
+            index._add_extras(extras)
+        if grid.merged:
+            height, width = index.height, index.width
+            merge_end = index.merge_end
+            spans = index.spans = [None] * height
+            for top, left, bottom, right in grid.merged:
+                if bottom >= height:
+                    bottom = height - 1
+                if right >= width:
+                    right = width - 1
+                if bottom < top or right < left:
                     continue
-                positions.setdefault(key, []).append((r, c))
-                if core != key:
-                    positions.setdefault(core, []).append((r, c))
-                if "年" in value and len(value) <= 40:
-                    year = _year_in(value)
-                    if year is not None:
-                        years.append((r, c, year))
-                pair = _inline(value) if _may_be_inline(value) else None
-                if pair is not None:
-                    inline.setdefault(pair[0], []).append((r, c, pair[1]))
-        height, width = grid.height, grid.width
-        for top, left, bottom, right in grid.merged:
-            bottom, right = min(bottom, height - 1), min(right, width - 1)
-            if bottom < top or right < left:
-                continue
-            index.merge_end[(top, left)] = (bottom, right)
-            for r in range(top, bottom + 1):
-                for c in range(left, right + 1):
-                    if (r, c) != (top, left):
-                        index.covered[(r, c)] = (top, left)
+                merge_end[(top, left)] = (bottom, right)
+                if bottom > top:
+                    span = (left, right, top)
+                    for r in range(top, bottom + 1):
+                        here = spans[r]
+                        if here is None:
+                            spans[r] = [span]
+                        else:
+                            here.append(span)
+                elif right > left:
+                    here = spans[top]
+                    if here is None:
+                        spans[top] = [(left, right, top)]
+                    else:
+                        here.append((left, right, top))
         return index
+
+    def _add_extras(self, extras: list[tuple[int, int, tuple]]) -> None:
+        """The few texts with more to them than a key: a core, a year, a `label：value` split (row-major)."""
+        positions, inline, years = self.positions, self.inline, self.years
+        mixed = []  # keys whose cells now hold cores after the cells keyed so: back to row-major
+        for r, c, (_, core, year, pair) in extras:
+            if core is not None:
+                found = positions.get(core)
+                if found is None:
+                    positions[core] = [(r, c)]
+                else:
+                    if found[-1] > (r, c):
+                        mixed.append(found)
+                    found.append((r, c))
+            if year is not None:
+                years.append((r, c, year))
+            if pair is not None:
+                found = inline.get(pair[0])
+                if found is None:
+                    inline[pair[0]] = [(r, c, pair[1])]
+                else:
+                    found.append((r, c, pair[1]))
+        for found in mixed:
+            found.sort()
+
+    def row_spans(self, r: int) -> list[tuple[int, int, int]] | None:
+        spans = self.spans
+        return spans[r] if spans is not None and 0 <= r < len(spans) else None
+
+    def covered_at(self, r: int, c: int) -> tuple[int, int] | None:
+        """The top-left of the merged range covering (r, c) when (r, c) is not that top-left; else None. Where
+        ranges overlap (a damaged file), the one listed last wins."""
+        spans = self.spans
+        if spans is None or not 0 <= r < len(spans):
+            return None
+        spans = spans[r]
+        if spans:
+            for left, right, top in reversed(spans):
+                if left <= c <= right and (top != r or left != c):
+                    return top, left
+        return None
+
+    def _find(self, keys: tuple[str, ...]) -> list[tuple[int, int]]:
+        """Cells under any of `keys`, row-major (may be the index's own list: do not change it)."""
+        positions = self.positions
+        first = more = None
+        for key in keys:
+            found = positions.get(key)
+            if found:
+                if first is None:
+                    first = found
+                elif more is None:
+                    more = [first, found]
+                else:
+                    more.append(found)
+        if more is not None:
+            return sorted(set().union(*more))
+        return first if first is not None else []  # one key's cells: already row-major, each once
 
     def find(self, labels) -> list[tuple[int, int]]:
         """Cells matching any of `labels`, row-major."""
-        found: set[tuple[int, int]] = set()
-        for label in labels:
-            found.update(self.positions.get(key_of(label), ()))
-        return sorted(found)
+        return list(self._find(_label_keys(labels)))
+
+    def _has(self, keys: tuple[str, ...]) -> bool:
+        positions = self.positions
+        for key in keys:
+            if key in positions:
+                return True
+        return False
 
     def has(self, labels) -> bool:
-        return any(key_of(label) in self.positions for label in labels)
+        return self._has(_label_keys(labels))
 
     def end_of(self, r: int, c: int) -> tuple[int, int]:
         return self.merge_end.get((r, c), (r, c))
 
+    def get(self, r: int, c: int):
+        if 0 <= r < self.height:
+            row = self.values[r]
+            if 0 <= c < len(row):
+                return row[c]
+        return None
+
     def text(self, r: int, c: int) -> str:
-        value = self.grid.get(r, c)
+        value = self.get(r, c)
         return value if isinstance(value, str) else ""
 
     def cell(self, r: int, c: int) -> Cell:
-        return Cell(self.grid.get(r, c), ref(r, c), self.grid.is_formula(r, c))
+        value = None
+        if 0 <= r < self.height:
+            row = self.values[r]
+            if 0 <= c < len(row):
+                value = row[c]
+        formulas = self.formulas
+        return Cell.at(value, r, c, formulas is not None and (r, c) in formulas)
+
+    def row_cells(self, r: int, columns: dict[str, int]) -> dict[str, Cell]:
+        """{key: the cell at column c of row r} for `columns` {key: c}."""
+        row = self.values[r] if 0 <= r < self.height else ()
+        width, formulas, at = len(row), self.formulas, Cell.at
+        if formulas is None:
+            return {key: at(row[c] if 0 <= c < width else None, r, c) for key, c in columns.items()}
+        return {key: at(row[c] if 0 <= c < width else None, r, c, (r, c) in formulas) for key, c in columns.items()}
 
 
 @lru_cache(maxsize=None)
@@ -211,19 +366,20 @@ def _value_beside(ix: SheetIndex, r: int, c: int, known: frozenset[str], accept=
 
     A blank box drawn right of the label (a merged cell, or one holding only spaces) is the value's place: the
     field is empty, and the cell below (usually the next section) is not looked at."""
-    grid = ix.grid
-    bottom, right = ix.end_of(r, c)
-    row = grid.values[r] if r < grid.height else []
+    merge_end = ix.merge_end
+    bottom, right = merge_end.get((r, c), (r, c))
+    row = ix.values[r] if r < ix.height else []
+    merged_row = ix.row_spans(r) is not None
     slot: tuple[int, int] | None = None
     drawn = False
     cc = right + 1
     while cc < len(row):
-        if (r, cc) in ix.covered:
+        if merged_row and ix.covered_at(r, cc) is not None:
             cc += 1
             continue
         value = row[cc]
         if _is_blank(value):
-            boxed = value is not None or (r, cc) in ix.merge_end
+            boxed = value is not None or (r, cc) in merge_end
             if slot is None and (boxed or cc == right + 1):
                 slot, drawn = (r, cc), boxed
         elif _is_label(value, known):
@@ -232,43 +388,45 @@ def _value_beside(ix: SheetIndex, r: int, c: int, known: frozenset[str], accept=
             return ix.cell(r, cc)
         elif slot is None:
             slot, drawn = (r, cc), True
-        cc = ix.end_of(r, cc)[1] + 1
+        end = merge_end.get((r, cc))
+        cc = (end[1] if end is not None else cc) + 1
     if not drawn:
-        below = grid.get(bottom + 1, c)
+        below = ix.get(bottom + 1, c)
         if not _is_blank(below) and not _is_label(below, known) and (accept is None or accept(below)):
             return ix.cell(bottom + 1, c)
     return ix.cell(*slot) if slot is not None else None
 
 
-def _field(ix: SheetIndex, labels, known: frozenset[str], accept=None) -> Cell | None:
-    """A field by its labels: the first label occurrence with a value; else its empty slot; else a `label：value`
-    cell."""
+def _field(ix: SheetIndex, keys: tuple[str, ...], known: frozenset[str], accept=None) -> Cell | None:
+    """A field by its label keys: the first label occurrence with a value; else its empty slot; else a
+    `label：value` cell."""
     first_slot = None
-    for r, c in ix.find(labels):
+    for r, c in ix._find(keys):
         cell = _value_beside(ix, r, c, known, accept)
         if cell is None:
             continue
         if not _is_blank(cell.value):
             return cell
         first_slot = first_slot or cell
-    for label in labels:
-        for r, c, text in ix.inline.get(key_of(label), ()):
+    inline = ix.inline
+    for key in keys:
+        for r, c, text in inline.get(key, ()):
             if accept is None or accept(text):
                 return Cell(text, ref(r, c))
     return first_slot
 
 
-def _year(ix: SheetIndex, labels, known: frozenset[str], before_row: int) -> Cell | None:
+def _year(ix: SheetIndex, keys: tuple[str, ...], known: frozenset[str], before_row: int) -> Cell | None:
     """年度: a 年度 label with the year beside it; the template's `（ | 2023 | 年度）` with the number left of the 年度
     text; or a title line such as `（ 2020 年度）` or `邵阳市2023年度项目支出绩效自评表` above the table."""
     slot = None
-    for r, c in ix.find(labels):
+    for r, c in ix._find(keys):
         text = unicodedata.normalize("NFKC", ix.text(r, c)).strip()
         if text.endswith(")"):  # `年度）` closing a bracket: the year is the number left of it
             cc = c - 1
-            while cc >= 0 and ix.grid.get(r, cc) is None and (r, cc) in ix.covered:
+            while cc >= 0 and ix.get(r, cc) is None and ix.covered_at(r, cc) is not None:
                 cc -= 1
-            if cc >= 0 and _is_year(ix.grid.get(r, cc)):
+            if cc >= 0 and _is_year(ix.get(r, cc)):
                 return _as_year_cell(ix.cell(r, cc))
             continue
         cell = _value_beside(ix, r, c, known, _is_year)
@@ -316,35 +474,108 @@ def _column_labels(family: Family) -> dict[str, list[str]]:
     return {spec["key"]: spec.get("labels", []) for spec in family.table.get("columns", []) if not spec.get("owned")}
 
 
-def _rows_with(ix: SheetIndex, columns: dict[str, list[str]]) -> dict[int, dict[str, int]]:
-    """row → {column key: column} for every header label on the sheet. Within a row, the label listed first in the
-    family wins over a looser synonym (年度指标值 over 指标值), and the leftmost cell over a later one."""
-    by_row: dict[int, dict[str, int]] = {}
-    for key, labels in columns.items():
-        for label_ in labels:
-            for r, c in ix.positions.get(key_of(label_), ()):
-                by_row.setdefault(r, {}).setdefault(key, c)
-    return by_row
+_SPLIT_COMPARATOR_KEYS = _label_keys(SPLIT_COMPARATOR_LABELS)
+_SPLIT_VALUE_KEYS = _label_keys(SPLIT_VALUE_LABELS)
+_SPLIT_UNIT_KEYS = _label_keys(SPLIT_UNIT_LABELS)
+_SPLIT_HEADER_KEYS = _SPLIT_COMPARATOR_KEYS + _SPLIT_UNIT_KEYS
+_TOTAL_KEYS = _label_keys(TOTAL_LABELS)
+_LEGACY_SCORE_KEYS = _label_keys(["指标分值", "评价得分"])
+_INPUT_KEYS, _PROCESS_KEYS = _label_keys(["投入"]), _label_keys(["过程"])
+_STANDARD_SIGNAL_KEYS = _label_keys(["年度资金总额", "绩效指标"])
+_FUNDING_SECTION_KEYS = _label_keys(["项目资金", "项目资金情况"])
+
+
+class _FamilySpec:
+    """A family's labels as keys, worked out once (recognition asks for them for every form)."""
+
+    def __init__(self, family: Family):
+        data = self.data = family.data
+        columns = _column_labels(family)
+        self.columns = tuple((key, _label_keys(labels)) for key, labels in columns.items())
+        self.required = REQUIRED_COLUMNS.get(family.id, REQUIRED_COLUMNS["standard"])
+        self.indicators = bool(data.get("indicators"))
+        self.header_keys = tuple(dict.fromkeys(key for _, keys in self.columns for key in keys))
+        self.groups = {key_of(g["label"]): g["label"] for g in family.table.get("groups", [])}
+        self.group_texts: dict[str, str | None] = {}  # text → _group_of(text), as met
+        self.fields = tuple((key, _label_keys(spec.get("labels", []))) for key, spec in family.fields.items())
+        self.target_actual = tuple((key, keys) for key, keys in self.columns if key in ("target", "actual"))
+        budget = data.get("budget")
+        self.budget = None
+        if budget:
+            self.budget = (
+                tuple(c["key"] for c in budget["columns"] if c["key"] in ("initial", "annual", "executed")),
+                tuple((c["key"], _label_keys(c["labels"])) for c in budget["columns"]),
+                tuple((row["key"], _label_keys(row["labels"])) for row in budget["rows"]),
+            )
+        funding = data.get("funding", {})
+        sections = {entry["section"] for entry in funding.values() if entry.get("section")}
+        self.funding_sections = tuple((section, (key_of(section),)) for section in sections)
+        self.funding_lines = tuple(_label_keys(entry["labels"]) for entry in funding.values()
+                                   if not entry.get("section") and entry.get("labels"))
+        self.funding = tuple((key, _label_keys(entry["labels"]), entry.get("section")) for key, entry in funding.items()
+                             if entry.get("labels"))
+
+    def group_of(self, text: str) -> str | None:
+        """_group_of(text), remembered (a batch prints the same row labels in every form)."""
+        group = _group_of(text, self.groups)
+        if len(self.group_texts) >= _TEXT_INFO_MAX:
+            self.group_texts.clear()
+        self.group_texts[text] = group
+        return group
+
+
+_SPECS: dict[str, _FamilySpec] = {}
+
+
+def _spec(family: Family) -> _FamilySpec:
+    spec = _SPECS.get(family.id)
+    if spec is None or spec.data is not family.data:
+        spec = _SPECS[family.id] = _FamilySpec(family)
+    return spec
 
 
 def _find_header(ix: SheetIndex, family: Family) -> tuple[Header | None, tuple[int, dict[str, int]] | None]:
     """The table header (first row holding the family's key column labels, with an optional second header row
-    under it), or (None, the best partial header row) for the message."""
-    columns = _column_labels(family)
-    required = REQUIRED_COLUMNS.get(family.id, REQUIRED_COLUMNS["standard"])
-    by_row = _rows_with(ix, columns)
-    split_rows = {r for r, _ in ix.find(SPLIT_COMPARATOR_LABELS + SPLIT_UNIT_LABELS)}
+    under it), or (None, the best partial header row) for the message. Found once per sheet and family: detection
+    and reading ask for the same."""
+    spec = _spec(family)
+    found = ix._headers.get(spec)
+    if found is None:
+        found = ix._headers[spec] = _search_header(ix, spec)
+    return found
+
+
+def _rows_with(ix: SheetIndex, columns: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[int, dict[str, int]]:
+    """row → {column key: column} for every header label on the sheet. Within a row, the label listed first in the
+    family wins over a looser synonym (年度指标值 over 指标值), and the leftmost cell over a later one."""
+    positions = ix.positions
+    by_row: dict[int, dict[str, int]] = {}
+    for key, keys in columns:
+        for label_key_ in keys:
+            for r, c in positions.get(label_key_, ()):
+                here = by_row.get(r)
+                if here is None:
+                    by_row[r] = {key: c}
+                elif key not in here:
+                    here[key] = c
+    return by_row
+
+
+def _search_header(ix: SheetIndex, spec: _FamilySpec) -> tuple[Header | None, tuple[int, dict[str, int]] | None]:
+    required = spec.required
+    by_row = _rows_with(ix, spec.columns)
+    split_rows = {r for r, _ in ix._find(_SPLIT_HEADER_KEYS)}
     best: tuple[int, dict[str, int]] | None = None
     best_count = 0
     for r in sorted(by_row):
         here = by_row[r]
         below = by_row.get(r + 1, {})
-        present = sum(1 for key in required if key in here)
+        present = sum([key in here for key in required])
         if present > best_count:
             best, best_count = (r, here), present
-        if present < 2 or not all(key in here or key in below for key in required):
+        if present < 2 or not all([key in here or key in below for key in required]):
             continue
-        if not family.data.get("indicators") and _standard_table_row(ix, r):
+        if not spec.indicators and _standard_table_row(ix, r):
             continue  # 年度指标值 / 实际完成值: a 绩效指标 table, not a 评分表
         mapping = dict(below)
         mapping.update(here)
@@ -352,7 +583,7 @@ def _find_header(ix: SheetIndex, family: Family) -> tuple[Header | None, tuple[i
         if below or (r + 1) in split_rows:
             bottom = max(bottom, r + 1)
         header = Header(r, bottom, mapping)
-        if family.data.get("indicators"):
+        if spec.indicators:
             header.split = _split_target(ix, header)
             if header.split:
                 header.columns["target"] = header.split[0]
@@ -361,25 +592,21 @@ def _find_header(ix: SheetIndex, family: Family) -> tuple[Header | None, tuple[i
 
 
 def _standard_table_row(ix: SheetIndex, r: int) -> bool:
-    columns = _column_labels(load_family("standard"))
-    found = _rows_with_keys(ix, r, {key: columns[key] for key in ("target", "actual")})
+    positions = ix.positions
+    found = {key for key, keys in _spec(load_family("standard")).target_actual for label_key_ in keys
+             if any(pr == r for pr, _ in positions.get(label_key_, ()))}
     return len(found) == 2
-
-
-def _rows_with_keys(ix: SheetIndex, r: int, columns: dict[str, list[str]]) -> set[str]:
-    return {key for key, labels in columns.items() for label_ in labels
-            if any(pr == r for pr, _ in ix.positions.get(key_of(label_), ()))}
 
 
 def _split_target(ix: SheetIndex, header: Header) -> tuple[int, int | None, int | None] | None:
     """指标性质 / 指标值 / 度量单位 in the header rows: the target is those three cells joined."""
     rows = range(header.row, header.bottom + 1)
-    nature = [(r, c) for r, c in ix.find(SPLIT_COMPARATOR_LABELS) if r in rows]
-    unit = [(r, c) for r, c in ix.find(SPLIT_UNIT_LABELS) if r in rows]
+    nature = [(r, c) for r, c in ix._find(_SPLIT_COMPARATOR_KEYS) if r in rows]
+    unit = [(r, c) for r, c in ix._find(_SPLIT_UNIT_KEYS) if r in rows]
     if not nature and not unit:
         return None
     anchor_row = (nature or unit)[0][0]
-    values = [c for r, c in ix.find(SPLIT_VALUE_LABELS) if r == anchor_row]
+    values = [c for r, c in ix._find(_SPLIT_VALUE_KEYS) if r == anchor_row]
     # 年度指标值 | 计量单位 (no 指标值 sub-header): the number is in the target column itself.
     value_col = values[0] if values else header.columns.get("target")
     if value_col is None:
@@ -389,11 +616,13 @@ def _split_target(ix: SheetIndex, header: Header) -> tuple[int, int | None, int 
     return value_col, nature_col, unit_col
 
 
-def _joined_target(ix: SheetIndex, r: int, split: tuple[int, int | None, int | None]) -> Cell:
+def _joined_target(ix: SheetIndex, r: int, split: tuple[int, int | None, int | None], cell: Cell | None = None) -> Cell:
+    """The split target of row r as one cell (`cell`: the value column's cell, when already made)."""
     value_col, nature_col, unit_col = split
-    cell = ix.cell(r, value_col)
-    nature = ix.grid.get(r, nature_col) if nature_col is not None else None
-    unit = ix.grid.get(r, unit_col) if unit_col is not None else None
+    if cell is None:
+        cell = ix.cell(r, value_col)
+    nature = ix.get(r, nature_col) if nature_col is not None else None
+    unit = ix.get(r, unit_col) if unit_col is not None else None
     if _is_blank(nature) and _is_blank(unit):
         return cell
     if _is_blank(cell.value):
@@ -403,28 +632,29 @@ def _joined_target(ix: SheetIndex, r: int, split: tuple[int, int | None, int | N
     value = cell.value
     value_text = format_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value).strip()
     unit_text = "" if _is_blank(unit) else str(unit).strip()
-    return Cell(f"{nature_text}{value_text}{unit_text}", cell.ref, cell.is_formula)
+    return Cell.at(f"{nature_text}{value_text}{unit_text}", r, value_col, cell.is_formula)
 
 
 def _total_rows(ix: SheetIndex, after: int, before_col: int) -> list[int]:
-    return sorted({r for r, c in ix.find(TOTAL_LABELS) if r > after and c < before_col})
+    return sorted({r for r, c in ix._find(_TOTAL_KEYS) if r > after and c < before_col})
 
 
-@lru_cache(maxsize=None)
-def _header_keys(family_id: str) -> frozenset[str]:
-    columns = _column_labels(load_family(family_id))
-    return frozenset(key_of(label_) for labels in columns.values() for label_ in labels)
+def _header_repeats(ix: SheetIndex, keys: tuple[str, ...]) -> set[int]:
+    """Rows where a header is printed again (a table continued on a second page, or a summary block's own header):
+    two or more cells holding a column label."""
+    positions = ix.positions
+    cells: set[tuple[int, int]] = set()
+    for key in keys:
+        found = positions.get(key)
+        if found:
+            cells.update(found)
+    counts: dict[int, int] = {}
+    for r, _ in cells:
+        counts[r] = counts.get(r, 0) + 1
+    return {r for r, n in counts.items() if n >= 2}
 
 
-def _is_header_repeat(ix: SheetIndex, r: int, keys: frozenset[str]) -> bool:
-    """A header row printed again (a table continued on a second page, or a summary block's own header)."""
-    hits = 0
-    for value in ix.grid.values[r] if r < ix.grid.height else ():
-        if value.__class__ is str and len(value) <= LONG_TEXT:
-            key, core = _keys(value)
-            if key in keys or core in keys:
-                hits += 1
-    return hits >= 2
+_UNSEEN = object()
 
 
 def _group_of(value, groups: dict[str, str]) -> str | None:
@@ -446,42 +676,71 @@ class TableRead:
 
 
 def _read_table(ix: SheetIndex, header: Header, family: Family) -> TableRead:
-    grid = ix.grid
+    spec = _spec(family)
+    values = ix.values
     columns = header.columns
-    header_keys = _header_keys(family.id)
-    weight_col = columns.get("weight", columns.get("score", grid.width))
+    weight_col = columns.get("weight", columns.get("score", ix.width))
     name_col = columns.get("name")
     totals = _total_rows(ix, header.bottom, max(weight_col, 1))
-    end = totals[0] if totals else grid.height
-    groups = {key_of(g["label"]): g["label"] for g in family.table.get("groups", [])}
+    end = totals[0] if totals else ix.height
+    groups, group_of = spec.groups, spec.group_texts
+    repeats = _header_repeats(ix, spec.header_keys)
+    formulas = ix.formulas
+    items = list(columns.items())
+    at = Cell.at
+    split = header.split
+    target_made = split is not None and columns.get("target") == split[0]
+    merged = ix.spans is not None
+    check_name = merged and name_col is not None
+    last_col = max(columns.values(), default=-1)
+    level1 = "level1" not in columns
     rows: list[dict[str, Cell]] = []
     subtotals: dict[str, Cell] = {}
     group: tuple[str, str] | None = None  # (label, ref of its subtotal row label)
     for r in range(header.bottom + 1, end):
-        if _is_header_repeat(ix, r, header_keys):
+        if r in repeats:
             continue
+        row = values[r]
+        width = len(row)
         if groups:
-            lead = next(((c, v) for c, v in enumerate(grid.values[r][:weight_col]) if not _is_blank(v)), None)
-            if lead is not None:
-                label_ = _group_of(lead[1], groups)
-                name_here = grid.get(r, name_col) if name_col is not None else None
-                if label_ and (name_col is None or lead[0] >= name_col or _is_blank(name_here)
-                               or (r, name_col) in ix.covered):
+            label_ = None
+            for lead in range(min(weight_col, width)):  # the row's first non-blank cell left of the 分值
+                value = row[lead]
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    continue
+                if value.__class__ is str:
+                    label_ = group_of.get(value, _UNSEEN)
+                    if label_ is _UNSEEN:
+                        label_ = spec.group_of(value)
+                break
+            if label_:
+                name_here = row[name_col] if name_col is not None and name_col < width else None
+                if (name_col is None or lead >= name_col or _is_blank(name_here)
+                        or (merged and ix.covered_at(r, name_col) is not None)):
                     if "score" in columns:
                         subtotals[label_] = ix.cell(r, columns["score"])
-                    group = (label_, ref(r, lead[0]))
+                    group = (label_, ref(r, lead))
                     continue
-        cells = {key: ix.cell(r, c) for key, c in columns.items()}
-        if header.split is not None:
-            cells["target"] = _joined_target(ix, r, header.split)
-        if name_col is not None and _is_blank(cells["name"].value) and (r, name_col) in ix.covered:
-            top, left = ix.covered[(r, name_col)]
-            if top == r and left < name_col:  # a name printed across the 二级/三级 columns
-                cells["name"] = ix.cell(r, left)
-                for key, c in columns.items():
-                    if c == left and key != "name":
-                        cells[key] = Cell(None, "")
-        if group is not None and "level1" not in columns:
+        if formulas is not None:
+            cells = {key: at(row[c] if c < width else None, r, c, (r, c) in formulas) for key, c in items}
+        elif width > last_col:
+            cells = {key: at(row[c], r, c) for key, c in items}
+        else:
+            cells = {key: at(row[c] if c < width else None, r, c) for key, c in items}
+        if split is not None:
+            cells["target"] = _joined_target(ix, r, split, cells["target"] if target_made else None)
+        if check_name:
+            name = row[name_col] if name_col < width else None
+            covering = (ix.covered_at(r, name_col) if name is None or (isinstance(name, str) and not name.strip())
+                        else None)
+            if covering is not None:
+                top, left = covering
+                if top == r and left < name_col:  # a name printed across the 二级/三级 columns
+                    cells["name"] = ix.cell(r, left)
+                    for key, c in items:
+                        if c == left and key != "name":
+                            cells[key] = Cell(None, "")
+        if group is not None and level1:
             cells["level1"] = Cell(group[0], group[1])
         rows.append(cells)
     total = None
@@ -491,7 +750,7 @@ def _read_table(ix: SheetIndex, header: Header, family: Family) -> TableRead:
         if score_col is not None:
             total = ix.cell(r, score_col)  # blank when not printed: the engine fills it
         else:
-            numbers = [c for c, v in enumerate(grid.values[r]) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            numbers = [c for c, v in enumerate(values[r]) if isinstance(v, (int, float)) and not isinstance(v, bool)]
             total = ix.cell(r, numbers[-1]) if numbers else None
     return TableRead(rows, subtotals, total, end)
 
@@ -500,46 +759,49 @@ def _read_table(ix: SheetIndex, header: Header, family: Family) -> TableRead:
 
 
 def _read_budget(ix: SheetIndex, family: Family, before_row: int) -> tuple[dict[str, dict[str, Cell]], str | None]:
-    spec = family.data.get("budget")
+    spec = _spec(family).budget
     if not spec:
         return {}, None
-    amount_columns = [c for c in spec["columns"] if c["key"] in ("initial", "annual", "executed")]
+    amount_keys, column_keys, row_keys = spec
     by_row: dict[int, dict[str, int]] = {}
-    for col in spec["columns"]:
-        for r, c in ix.find(col["labels"]):
-            by_row.setdefault(r, {}).setdefault(col["key"], c)
-    header_row = next((r for r in sorted(by_row) if r < before_row
-                       and sum(1 for col in amount_columns if col["key"] in by_row[r]) >= 2), None)
+    for col_key, keys in column_keys:
+        for r, c in ix._find(keys):
+            here = by_row.get(r)
+            if here is None:
+                by_row[r] = {col_key: c}
+            elif col_key not in here:
+                here[col_key] = c
+    header_row = None
+    for r in sorted(by_row):
+        if r < before_row:
+            here = by_row[r]
+            if sum([key in here for key in amount_keys]) >= 2:
+                header_row = r
+                break
     if header_row is None:
         return {}, "没有找到项目资金表头（年初预算数、全年预算数、全年执行数）"
     columns = by_row[header_row]
     first_col = min(columns.values())
     budget: dict[str, dict[str, Cell]] = {}
-    for row_spec in spec["rows"]:
-        match = next(((r, c) for r, c in ix.find(row_spec["labels"])
+    for row_key, keys in row_keys:
+        match = next(((r, c) for r, c in ix._find(keys)
                       if header_row < r <= header_row + 10 and r < before_row and c < first_col), None)
         if match is None:
             continue
-        budget[row_spec["key"]] = {key: ix.cell(match[0], c) for key, c in columns.items()}
+        budget[row_key] = ix.row_cells(match[0], columns)
     if "total" not in budget:
         return budget, "没有找到“年度资金总额”行"
     return budget, None
 
 
 def _read_funding(ix: SheetIndex, family: Family, known: frozenset[str]) -> dict[str, Cell]:
-    spec = family.data.get("funding", {})
-    sections = {entry["section"] for entry in spec.values() if entry.get("section")}
+    spec = _spec(family)
     # Section labels, and the unsectioned lines that also end a section (预算下达资金 sits between the two).
-    markers = [(r, c, s) for s in sections for r, c in ix.find([s])]
-    markers += [(r, c, None) for entry in spec.values() if not entry.get("section") and entry.get("labels")
-                for r, c in ix.find(entry["labels"])]
+    markers = [(r, c, s) for s, keys in spec.funding_sections for r, c in ix._find(keys)]
+    markers += [(r, c, None) for keys in spec.funding_lines for r, c in ix._find(keys)]
     funding: dict[str, Cell] = {}
-    for key, entry in spec.items():
-        labels = entry.get("labels")
-        if not labels:
-            continue
-        wanted = entry.get("section")
-        for r, c in ix.find(labels):
+    for key, keys, wanted in spec.funding:
+        for r, c in ix._find(keys):
             if wanted:
                 above = [(mr, mc, s) for mr, mc, s in markers if mr <= r and mc < c]
                 section = max(above, key=lambda m: (m[0], m[1]))[2] if above else None
@@ -558,7 +820,7 @@ def _amount_unit_note(ix: SheetIndex) -> str | None:
             unit = label_key(tail)
             if unit in ("元", "万元", "千元"):
                 return unit
-    for r, c in ix.find(["项目资金", "项目资金情况"]):
+    for r, c in ix._find(_FUNDING_SECTION_KEYS):
         text = unicodedata.normalize("NFKC", ix.text(r, c))
         match = _UNIT_NOTE.search(text.replace(" ", ""))
         if match:
@@ -570,11 +832,11 @@ def _amount_unit_note(ix: SheetIndex) -> str | None:
 
 
 def _legacy_signal(ix: SheetIndex) -> bool:
-    return ix.has(["指标分值", "评价得分"]) or (ix.has(["投入"]) and ix.has(["过程"]))
+    return ix._has(_LEGACY_SCORE_KEYS) or (ix._has(_INPUT_KEYS) and ix._has(_PROCESS_KEYS))
 
 
 def _standard_signal(ix: SheetIndex) -> bool:
-    return ix.has(["年度资金总额", "绩效指标"])
+    return ix._has(_STANDARD_SIGNAL_KEYS)
 
 
 def _detect(indexes: dict[str, SheetIndex]) -> Family | None:
@@ -632,11 +894,16 @@ def _missing_header_message(book: GridBook, indexes: dict[str, SheetIndex], fami
             f"请确认这是{family.title}，或把内容填入本工具的模板。")
 
 
+@lru_cache(maxsize=None)
+def _results_sheet() -> str:
+    from .writeback import RESULTS_SHEET  # not at import time: writeback is not needed to read a form
+
+    return RESULTS_SHEET
+
+
 def recognise(book: GridBook, family: Family | None) -> Form:
     """Find the form on any sheet of `book` by its labels. Raises FormReadError naming what was missing and where."""
-    from .writeback import RESULTS_SHEET
-
-    indexes = {name: SheetIndex.build(grid) for name, grid in book.sheets.items() if name != RESULTS_SHEET}
+    indexes = {name: SheetIndex.build(grid) for name, grid in book.sheets.items() if name != _results_sheet()}
     if family is None:
         family = _detect(indexes)
     if family is None:
@@ -661,16 +928,15 @@ def _form_from_sheet(book: GridBook, ix: SheetIndex, header: Header, family: Fam
     table = _read_table(ix, header, family)
     notes = []
     form = Form(family.id, ix.grid.name, source=book.source)
-    for key, spec in family.fields.items():
-        labels = spec.get("labels", [])
+    for key, keys in _spec(family).fields:
         if key == "year":
-            cell = _year(ix, labels, known, header.row)
+            cell = _year(ix, keys, known, header.row)
         elif key == "total":
             cell = table.total
         elif key == "grade":
-            cell = _field(ix, labels, known, _grade_like)
+            cell = _field(ix, keys, known, _grade_like)
         else:
-            cell = _field(ix, labels, known)
+            cell = _field(ix, keys, known)
         if cell is not None:
             form.fields[key] = cell
     if family.data.get("budget"):

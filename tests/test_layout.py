@@ -351,6 +351,23 @@ def test_label_keys_ignore_spacing_width_breaks_and_notes():
     assert ix.find(["ABC指标"]) == [(0, 3)]
 
 
+def test_the_index_lists_cells_row_major_when_some_match_by_their_core():
+    ix = SheetIndex.build(Grid("S", [["分值（分）", "其中：本年财政拨款"], ["分值", "本年财政拨款", "分值（万元）"],
+                                     [None, "分值"]]))
+    assert ix.find(["分值"]) == [(0, 0), (1, 0), (1, 2), (2, 1)]
+    assert ix.find(["本年财政拨款"]) == [(0, 1), (1, 1)]
+    assert ix.find(["分值", "本年财政拨款"]) == [(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 1)]
+
+
+def test_merged_ranges_cover_their_cells_but_not_their_top_left():
+    grid = Grid("S", [[None] * 4 for _ in range(4)], [(0, 0, 2, 1), (1, 2, 1, 3), (3, 2, 9, 9), (5, 5, 6, 6)])
+    ix = SheetIndex.build(grid)
+    assert ix.covered_at(0, 0) is None and ix.covered_at(0, 1) == (0, 0) and ix.covered_at(2, 1) == (0, 0)
+    assert ix.covered_at(1, 2) is None and ix.covered_at(1, 3) == (1, 2) and ix.covered_at(2, 2) is None
+    assert ix.covered_at(3, 3) == (3, 2) and ix.end_of(3, 2) == (3, 3)  # clipped to the sheet
+    assert ix.end_of(0, 0) == (2, 1) and ix.end_of(5, 5) == (5, 5)  # a range off the sheet is dropped
+
+
 def test_a_small_form_with_every_tolerance():
     """Full-width colons, line breaks and spaces in labels, a merged label, a value below its label, `label：value` in
     one cell, a target split over three columns under one header row, a merged 分值 over two rows."""
