@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -85,12 +87,16 @@ class Area:
         return first if first == last else f"{first}:{last}"
 
 
+@lru_cache(maxsize=4096)  # the same few texts in every form made from a template; an Area is immutable
 def parse_area(text: str) -> Area | None:
     """`'自评表'!$C$3` or `自评表!$D$20:$N$49` → Area; None for anything else (#REF!, constants, several areas)."""
     if "!" not in text or "," in text:
         return None
     sheet, _, cells = text.rpartition("!")
-    sheet = sheet.strip("'").replace("''", "'")
+    if len(sheet) > 1 and sheet[0] == sheet[-1] == "'":  # quoted: 'R&D ''经费''' is the sheet R&D '经费'
+        sheet = sheet[1:-1].replace("''", "'")
+    else:
+        sheet = sheet.strip("'").replace("''", "'")
     try:
         first, _, last = cells.partition(":")
         top, left = parse_ref(first)
@@ -148,20 +154,50 @@ def sniff(path: Path, verify: bool = True) -> None:
 
 
 _TRUNCATED = "{name}：文件已损坏或不完整（可能下载或拷贝中断），无法打开。请重新获取文件。"
+_NOT_A_WORKBOOK = "{name}：这是一个压缩包或其他 Office 文件，不是 Excel 工作簿。"
+_CORRUPT = "{name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，或重新获取文件。"
 
 
 def _check_head(path: Path) -> None:
     """Exists, is a file, and starts like an .xlsx (a zip), not an .xls, an encrypted workbook or something else."""
+    _check_path(path)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise FormReadError(_cannot_open(path, exc)) from None
+    _check_start(head, path)
+
+
+def _read_checked(path: Path) -> bytes:
+    """The whole file, checked as `_check_head` does, in one open: the reasons are looked into only on failure.
+
+    The first bytes are checked before the rest is read, so a large file of another kind is not read whole."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+            _check_start(head, path)
+            return head + handle.read()
+    except OSError as exc:
+        _check_path(path)
+        raise FormReadError(_cannot_open(path, exc)) from None
+
+
+def _check_path(path: Path) -> None:
     name = path.name
     if not path.exists():
         raise FormReadError(f"{name}：文件不存在。")
     if path.is_dir():
         raise FormReadError(f"{name}：这是一个文件夹，不是工作簿。")
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(8)
-    except OSError as exc:
-        raise FormReadError(f"{name}：无法打开文件（{exc.strerror or exc}）。是否正被其他程序占用？") from None
+
+
+def _cannot_open(path: Path, exc: OSError) -> str:
+    return f"{path.name}：无法打开文件（{exc.strerror or exc}）。是否正被其他程序占用？"
+
+
+def _check_start(head: bytes, path: Path) -> None:
+    """`head`, the file's first bytes, are a zip's: not an .xls, an encrypted workbook (both OLE files) or other."""
+    name = path.name
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         try:
             with olefile.OleFileIO(str(path)) as ole:
@@ -177,22 +213,155 @@ def _check_head(path: Path) -> None:
 
 def _check_archive(archive: zipfile.ZipFile, name: str, verify: bool) -> None:
     if "xl/workbook.xml" not in archive.NameToInfo:
-        raise FormReadError(f"{name}：这是一个压缩包或其他 Office 文件，不是 Excel 工作簿。")
+        raise FormReadError(_NOT_A_WORKBOOK.format(name=name))
     bad = archive.testzip() if verify else None
     if bad:
         raise FormReadError(f"{name}：文件已损坏（{bad} 校验失败），请重新获取或从备份恢复。")
 
 
+# xl/workbook.xml and its relationships are read with regular expressions: an XML parser costs more than calamine's
+# own read of a form sheet. They expand no entities and read nothing but the elements below, whatever their
+# namespace prefix, attribute order or quotes. A part they cannot read as it stands (not UTF-8, or holding a DTD,
+# comment or CDATA section) goes to defusedxml, as everything did before.
+
+_ATTRS = r"""([^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*)>"""  # a start tag's attributes, up to its `>`
+_SHEET_RE = re.compile(r"<(?:[\w.-]+:)?sheet\s" + _ATTRS)
+_DEFINED_NAME_RE = re.compile(r"<(?:[\w.-]+:)?definedName\s" + _ATTRS + r"([^<]*)")
+_RELATIONSHIP_RE = re.compile(r"<(?:[\w.-]+:)?Relationship\s" + _ATTRS)
+_ATTR_RE = re.compile(r"""([\w.:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ONLY_NAME_RE = re.compile(r"""\s*name\s*=\s*(?:"([^"&]*)"|'([^'&]*)')\s*""")  # what nearly every name has
+_ENTITY_RE = re.compile(r"&(?:#([0-9]+)|#[xX]([0-9a-fA-F]+)|(amp|lt|gt|quot|apos));")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_ENCODING_RE = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)""")
+
+
+def _xml_text(data: bytes) -> str | None:
+    """A part as text for the regular expressions; None when it needs an XML parser."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data[:1] in (b"\x00", b"\xfe", b"\xff") or data[1:2] == b"\x00":  # UTF-16 or -32
+        return None
+    if b"<!" in data:
+        return None
+    declared = _ENCODING_RE.match(data)
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return None
+    return data.decode("utf-8")
+
+
+def _entity(match: re.Match) -> str:
+    decimal, hexadecimal, named = match.groups()
+    return chr(int(decimal)) if decimal else chr(int(hexadecimal, 16)) if hexadecimal else _ENTITIES[named]
+
+
+def _unescape(text: str) -> str:
+    return _ENTITY_RE.sub(_entity, text) if "&" in text else text
+
+
+def _attrs(text: str) -> dict[str, str]:
+    return {key: _unescape(double or single) for key, double, single in _ATTR_RE.findall(text)}
+
+
+def _workbook_parts(archive) -> tuple[dict[str, Area], dict[str, str]]:
+    """The workbook-scope defined names, and sheet name -> the worksheet part's path inside the zip
+    (xl/worksheets/sheet1.xml), from xl/workbook.xml and its relationships. `archive`: a ZipFile or a _Package."""
+    data = archive.read("xl/workbook.xml")
+    try:
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        rels = None
+    text = _xml_text(data)
+    if text is None:
+        root = SafeET.fromstring(data)
+        names = _defined_names(root)
+        sheets = [(s.get("name"), s.get(f"{_REL_NS}id")) for s in root.iter(f"{_MAIN_NS}sheet")]
+    else:
+        names, sheets = _read_workbook(text)
+    return names, _sheet_parts(sheets, rels)
+
+
+def _read_workbook(text: str) -> tuple[dict[str, Area], list[tuple[str | None, str | None]]]:
+    """xl/workbook.xml's text -> (workbook-scope defined names, [(sheet name, relationship id)]).
+
+    The names are read from the stretch of text from the tag holding the first "definedName" to the end of the tag
+    holding the last (a raw `<` only ever starts a tag), which has them all. Every form made from one template
+    has the same stretch, while the rest of the part changes with each save (window size, revision ids…), so the
+    stretch is read once per template."""
+    first = text.find("definedName")
+    if first < 0:
+        return {}, _sheets_in(text)
+    start = max(text.rfind("<", 0, first), 0)
+    end = text.find("<", text.rfind("definedName"))
+    if end < 0:
+        end = len(text)
+    names = _defined_names_in(text[start:end])
+    sheets = _sheets_in(text[:start])
+    if "sheet" in text[start:end]:  # a sheet among the names: not where Excel puts them, but well-formed
+        sheets += _sheets_in(text[start:end])
+    return dict(names), sheets + _sheets_in(text[end:])
+
+
+def _sheets_in(text: str) -> list[tuple[str | None, str | None]]:
+    sheets = []
+    for attrs in _SHEET_RE.findall(text):
+        found = _attrs(attrs)
+        sheets.append((found.get("name"), next((v for k, v in found.items() if k.endswith(":id")), None)))
+    return sheets
+
+
+@lru_cache(maxsize=64)
+def _defined_names_in(text: str) -> dict[str, Area]:
+    """The workbook-scope names in `text` (cached: callers copy the dict)."""
+    names = {}
+    for attrs, body in _DEFINED_NAME_RE.findall(text):
+        if not body or attrs.endswith("/"):  # no text, or `<definedName …/>`
+            continue
+        only_name = _ONLY_NAME_RE.fullmatch(attrs)
+        if only_name:
+            name = only_name.group(1) or only_name.group(2)
+        else:
+            found = _attrs(attrs)
+            if "localSheetId" in found:
+                continue
+            name = found.get("name")
+        area = parse_area(_unescape(body))
+        if area is not None:
+            names[name] = area
+    return names
+
+
+def _sheet_parts(sheets: list[tuple[str | None, str | None]], rels: bytes | None) -> dict[str, str]:
+    """[(sheet name, relationship id)] -> {sheet name: part path}, through xl/_rels/workbook.xml.rels (`rels`)."""
+    if rels is None:
+        return {}
+    text = _xml_text(rels)
+    if text is None:
+        found = [(r.get("Id"), r.get("Target")) for r in SafeET.fromstring(rels).iter(f"{_PKG_REL_NS}Relationship")]
+    else:
+        found = [(a.get("Id"), a.get("Target")) for a in map(_attrs, _RELATIONSHIP_RE.findall(text))]
+    targets = dict(found)
+    parts = {}
+    for name, rel_id in sheets:
+        if rel_id in targets:
+            target = targets[rel_id] or ""
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            if part:
+                parts[name] = part
+    return parts
+
+
 def defined_names_from_zip(path: Path) -> dict[str, Area]:
     """Workbook-scope defined names, read straight from xl/workbook.xml (calamine does not expose them)."""
     with zipfile.ZipFile(path) as archive:
-        return _defined_names(SafeET.fromstring(archive.read("xl/workbook.xml")))
+        data = archive.read("xl/workbook.xml")
+    text = _xml_text(data)
+    return _defined_names(SafeET.fromstring(data)) if text is None else _read_workbook(text)[0]
 
 
 def _defined_names(root) -> dict[str, Area]:
-    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    """The defined names of a parsed xl/workbook.xml (for the parts _read_workbook leaves to an XML parser)."""
     names = {}
-    for node in root.iter(f"{ns}definedName"):
+    for node in root.iter(f"{_MAIN_NS}definedName"):
         if node.get("localSheetId") is not None or not node.text:
             continue
         area = parse_area(node.text)
@@ -206,27 +375,6 @@ _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
-def _sheet_parts(archive: zipfile.ZipFile, workbook=None) -> dict[str, str]:
-    """Sheet name -> the worksheet part's path inside the zip (xl/worksheets/sheet1.xml)."""
-    if workbook is None:
-        workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
-    try:
-        rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except KeyError:
-        return {}
-    targets = {}
-    for rel in rels.iter(f"{_PKG_REL_NS}Relationship"):
-        target = rel.get("Target") or ""
-        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        targets[rel.get("Id")] = path
-    parts = {}
-    for sheet in workbook.iter(f"{_MAIN_NS}sheet"):
-        part = targets.get(sheet.get(f"{_REL_NS}id"))
-        if part:
-            parts[sheet.get("name")] = part
-    return parts
-
-
 def error_cells_from_zip(path: Path) -> dict[str, dict[tuple[int, int], str]]:
     """Cells holding an Excel error value (`t="e"`: #DIV/0!, #REF!…), per sheet, 0-based.
 
@@ -234,17 +382,19 @@ def error_cells_from_zip(path: Path) -> dict[str, dict[tuple[int, int], str]]:
     check would say "为空" instead of naming the broken formula. Only sheets that contain an error cell are parsed.
     """
     with zipfile.ZipFile(path) as archive:
-        return _error_cells(archive)
+        return _error_cells(archive, _workbook_parts(archive)[1])
 
 
-def _error_cells(archive: zipfile.ZipFile, parts: dict[str, str] | None = None) -> dict[str, dict[tuple[int, int], str]]:
+def _error_cells(archive, parts: dict[str, str]) -> dict[str, dict[tuple[int, int], str]]:
     found: dict[str, dict[tuple[int, int], str]] = {}
-    for sheet_name, part in (_sheet_parts(archive) if parts is None else parts).items():
+    for sheet_name, part in parts.items():
         try:
             data = archive.read(part)
         except KeyError:
             continue
-        if b't="e"' not in data and b"t='e'" not in data:
+        # An error cell holds its error (#DIV/0!…, or a character reference &#35;…) as its value, so a part
+        # without "#" has none: one memchr, where looking for `t="e"` first costs half as much as unpacking it.
+        if b"#" not in data or (b't="e"' not in data and b"t='e'" not in data):
             continue
         cells = {}
         for _, node in SafeET.iterparse(io.BytesIO(data), events=("end",)):
@@ -259,6 +409,94 @@ def _error_cells(archive: zipfile.ZipFile, parts: dict[str, str] | None = None) 
         if cells:
             found[sheet_name] = cells
     return found
+
+
+_END_RECORD = struct.Struct("<4sHHHHLLH")
+_CENTRAL_ENTRY = struct.Struct("<4s2xHHH4xLLLHHH8xL")
+_LOCAL_HEADER = struct.Struct("<4s2xH18xHH")
+
+
+class _Package:
+    """The parts of an .xlsx held in memory, read without zipfile's per-file and per-part overhead (together as much
+    as our parsing of the workbook). Only the plain case is read here: one disk, no zip64, nothing before the zip,
+    no extra fields, parts in order, stored or deflated and not encrypted, local headers that match the directory,
+    right sizes and CRCs. For anything else zipfile reads the part, or raises what it raises (BadZipFile…)."""
+
+    __slots__ = ("data", "entries", "ends", "_zip")
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._zip = None
+        self.ends: list[int] = []  # where each part's data may end at most: the next part's local header
+        try:
+            self.entries = self._directory(data, self.ends)
+        except (struct.error, UnicodeDecodeError):
+            self.entries = None
+        if self.entries is None:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+
+    @staticmethod
+    def _directory(data: bytes, ends: list[int]) -> dict[str, tuple[int, int, int, int, int, int, int]] | None:
+        """Part name -> (local header offset, flags, compression, CRC, compressed size, size, index into `ends`);
+        None when the zip is not plain."""
+        end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+        if end < 0 or end + 22 > len(data):
+            return None
+        _, disk, first_disk, here, count, length, offset, comment = _END_RECORD.unpack_from(data, end)
+        if disk or first_disk or here != count or offset + length != end or end + 22 + comment != len(data):
+            return None
+        entries = {}
+        pos, previous = offset, 0
+        for index in range(count):
+            (sig, version, flags, method, crc, packed, size, name_length, extra, note,
+             header) = _CENTRAL_ENTRY.unpack_from(data, pos)
+            if (sig != b"PK\x01\x02" or extra or version > zipfile.MAX_EXTRACT_VERSION or flags & 0x61
+                    or method not in (0, 8) or (index and header <= previous)):  # 0x61: encrypted, patched…
+                return None
+            raw_name = data[pos + 46:pos + 46 + name_length]
+            if b"\\" in raw_name or b"\x00" in raw_name:  # zipfile changes such names
+                return None
+            entries[raw_name.decode("utf-8" if flags & 0x800 else "cp437")] = (header, flags, method, crc, packed,
+                                                                              size, index)
+            if index:
+                ends.append(header)
+            previous = header
+            pos += 46 + name_length + note
+        ends.append(offset)
+        return entries if pos == end else None
+
+    def __contains__(self, name: str) -> bool:
+        return name in (self.entries if self._zip is None else self._zip.NameToInfo)
+
+    def read(self, name: str) -> bytes:
+        """A part's bytes; KeyError when there is no such part."""
+        if self._zip is None:
+            out = self._read_plain(name, *self.entries[name])
+            if out is not None:
+                return out
+            self._zip = zipfile.ZipFile(io.BytesIO(self.data))  # let zipfile read it, or say what is wrong
+        return self._zip.read(name)
+
+    def _read_plain(self, name: str, header: int, flags: int, method: int, crc: int, packed: int, size: int,
+                    index: int) -> bytes | None:
+        data = self.data
+        if header + 30 > len(data):
+            return None
+        sig, local_flags, name_length, extra = _LOCAL_HEADER.unpack_from(data, header)
+        if sig != b"PK\x03\x04" or (flags ^ local_flags) & 0x800:
+            return None
+        start = header + 30 + name_length
+        if data[header + 30:start] != name.encode("utf-8" if flags & 0x800 else "cp437"):
+            return None
+        start += extra
+        if start + packed > self.ends[index]:  # overlapping parts, a zip bomb's trick: newer zipfiles refuse them
+            return None
+        raw = data[start:start + packed]
+        try:  # never more than the size the directory gives (and a byte to see it lie), as zipfile reads it
+            out = zlib.decompressobj(-15).decompress(raw, size + 1) if method == 8 else raw
+        except zlib.error:
+            return None
+        return out if len(out) == size and zlib.crc32(out) == crc else None
 
 
 def _put_errors(values: list[list[Any]], errors: dict[tuple[int, int], str]) -> None:
@@ -281,28 +519,29 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
 
     `sheets_for(names, sheet_names)` may pick the sheets worth reading once the defined names are known (a
     workbook made from our template needs only its form sheet, not the 填表说明 sheet); None reads them all.
-    The zip is opened once for what calamine does not give: the defined names and error values (#DIV/0!…).
+    The file is read once; its bytes go to calamine and to a zip pass for what calamine does not give: the defined
+    names and error values (#DIV/0!…).
     """
     from python_calamine import CalamineWorkbook
 
-    _check_head(path)
+    data = _read_checked(path)
     try:
-        with zipfile.ZipFile(path) as archive:
-            _check_archive(archive, path.name, verify=False)
-            root = SafeET.fromstring(archive.read("xl/workbook.xml"))
-            names = _defined_names(root)
-            parts = _sheet_parts(archive, root)
-            workbook = CalamineWorkbook.from_path(str(path))
-            wanted = (sheets_for(names, workbook.sheet_names) if sheets_for else None) or workbook.sheet_names
-            sheets = {}
-            for sheet_name in workbook.sheet_names:
-                if sheet_name not in wanted:
-                    continue
-                sheet = workbook.get_sheet_by_name(sheet_name)
-                values = [[None if v == "" else v for v in row] for row in sheet.to_python(skip_empty_area=False)]
-                merged = [(top, left, bottom, right) for (top, left), (bottom, right) in (sheet.merged_cell_ranges or [])]
-                sheets[sheet_name] = Grid(sheet_name, values, merged)
-            errors_by_sheet = _error_cells(archive, {n: p for n, p in parts.items() if n in sheets})
+        package = _Package(data)
+        if "xl/workbook.xml" not in package:
+            raise FormReadError(_NOT_A_WORKBOOK.format(name=path.name))
+        names, parts = _workbook_parts(package)
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet_names = workbook.sheet_names
+        wanted = (sheets_for(names, sheet_names) if sheets_for else None) or sheet_names
+        sheets = {}
+        for sheet_name in sheet_names:
+            if sheet_name not in wanted:
+                continue
+            sheet = workbook.get_sheet_by_name(sheet_name)
+            values = [[None if v == "" else v for v in row] for row in sheet.to_python(skip_empty_area=False)]
+            merged = [(top, left, bottom, right) for (top, left), (bottom, right) in (sheet.merged_cell_ranges or [])]
+            sheets[sheet_name] = Grid(sheet_name, values, merged)
+        errors_by_sheet = _error_cells(package, {n: p for n, p in parts.items() if n in sheets})
         for sheet_name, errors in errors_by_sheet.items():
             _put_errors(sheets[sheet_name].values, errors)
     except FormReadError:
@@ -310,8 +549,7 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
     except zipfile.BadZipFile:
         raise FormReadError(_TRUNCATED.format(name=path.name)) from None
     except Exception:  # calamine reports corrupt parts as generic errors (English, and about XML, not the form)
-        raise FormReadError(f"{path.name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，"
-                            f"或重新获取文件。") from None
+        raise FormReadError(_CORRUPT.format(name=path.name)) from None
     return GridBook(sheets, names, path.name)
 
 
