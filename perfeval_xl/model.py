@@ -29,15 +29,14 @@ def column_letter(index: int) -> str:
 class Cell:
     """One cell as read: its raw value and where it is (`ref` like "E12"; "" when the form has no such cell).
 
-    A plain slotted class, not a dataclass: a batch builds hundreds of these per form. `parsed` is a plain
-    attribute, computed when the value is set (the checks ask for it hundreds of times per form), and a cell
-    made with `Cell.at(value, row, col)` spells its address only when somebody asks for it (few ever are)."""
+    A plain slotted class, not a dataclass: a batch builds hundreds of these per form. `parsed` is a plain slot,
+    filled on first use (many cells of a printed sheet are never looked at; the checks ask the others hundreds of
+    times per form), and a cell made with `Cell.at(value, row, col)` spells its address only when asked."""
 
     __slots__ = ("_value", "parsed", "_ref", "_row", "_col", "is_formula")
 
     def __init__(self, value: Any = None, ref: str = "", is_formula: bool = False):
         self._value = value
-        self.parsed: Parsed = parse_value(value)  # the value as understood (values.parse_value)
         self._ref = ref
         self.is_formula = is_formula  # the cell holds a formula (only known where the reader can see formulas)
 
@@ -46,11 +45,17 @@ class Cell:
         """The cell at 0-based (row, col) of its sheet."""
         cell = cls.__new__(cls)
         cell._value = value
-        cell.parsed = parse_value(value)
         cell._ref = None
         cell._row, cell._col = row, col
         cell.is_formula = is_formula
         return cell
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for a slot not yet filled: `parsed` is worked out here once, then read as a plain attribute.
+        if name == "parsed":
+            parsed = self.parsed = parse_value(self._value)  # the value as understood (values.parse_value)
+            return parsed
+        raise AttributeError(f"'Cell' object has no attribute '{name}'")
 
     @property
     def value(self) -> Any:
@@ -59,7 +64,10 @@ class Cell:
     @value.setter
     def value(self, value: Any) -> None:
         self._value = value
-        self.parsed = parse_value(value)  # a changed value is parsed afresh
+        try:
+            del self.parsed  # a changed value is parsed afresh
+        except AttributeError:
+            pass
 
     @property
     def ref(self) -> str:
