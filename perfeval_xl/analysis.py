@@ -105,7 +105,11 @@ class Row:
     @property
     def has_content(self) -> bool:
         cells = self.cells
-        return any(key in cells and not cells[key].parsed.is_blank for key in _CONTENT_KEYS)
+        for key in _CONTENT_KEYS:
+            cell = cells.get(key)
+            if cell is not None and cell.value is not None and not cell.parsed.is_blank:
+                return True
+        return False
 
 
 _CONTENT_KEYS = ("name", "target", "actual", "weight", "score", "planned_value", "actual_value")

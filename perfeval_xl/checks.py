@@ -196,7 +196,7 @@ def formula_error(a: Analysis) -> Iterator[Finding]:
     cells += [c for _, row in _scored_rows(a) for c in row.cells.values()]
     seen = set()
     for cell in cells:
-        if cell.parsed.kind == "error" and cell.ref not in seen:
+        if cell.value is not None and cell.parsed.kind == "error" and cell.ref not in seen:
             seen.add(cell.ref)
             shown = cell.parsed.text if cell.parsed.text in EXCEL_ERRORS else str(cell.value)
             yield Finding(cell.ref, f"单元格显示错误值 {shown}，通常是公式引用了空白或文本单元格；请检查该公式引用的数据。")

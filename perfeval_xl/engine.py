@@ -48,7 +48,7 @@ def evaluate(form: Form, policy: Policy | None = None, notes: list[Issue] | None
     evaluation.subtotals = {g.label: g.score_sum for g in analysis.groups if g.score_sum is not None}
     evaluation.items = [ItemScore(item.first.label, item.score_cell.ref, item.weight, item.typed, item.suggested,
                                   item.explanation) for item in analysis.items]
-    evaluation.outputs = proposed_outputs(analysis)
+    evaluation.make_outputs = lambda: proposed_outputs(analysis)
     return evaluation
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -155,13 +156,19 @@ class Evaluation:
     form: Form
     policy_name: str
     issues: list[Issue] = field(default_factory=list)
-    outputs: list[Output] = field(default_factory=list)
     items: list[ItemScore] = field(default_factory=list)
     execution_rate: float | None = None
     execution_score: float | None = None
     total: float | None = None
     grade: str | None = None
     subtotals: dict[str, float] = field(default_factory=dict)
+    make_outputs: Callable[[], list[Output]] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def outputs(self) -> list[Output]:
+        """The values we would write (engine.proposed_outputs), worked out on first use: a batch that only checks
+        and counts never needs them."""
+        return self.make_outputs() if self.make_outputs is not None else []
 
     def count(self, severity: str) -> int:
         return sum(1 for issue in self.issues if issue.severity == severity)
