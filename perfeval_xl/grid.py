@@ -21,6 +21,8 @@ from typing import Any
 import defusedxml.ElementTree as SafeET
 import olefile
 
+from .model import column_letter  # the core spells addresses; re-exported here for the adapters
+
 _REF_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 
 
@@ -31,17 +33,6 @@ class FormReadError(Exception):
 class FormWriteError(FormReadError):
     """The scored workbook could not be written (folder not writable, disk full, file locked…). The original file is
     untouched. A FormReadError too, so every caller that reports unreadable files reports this the same way."""
-
-
-@lru_cache(maxsize=1024)
-def column_letter(index: int) -> str:
-    """0-based column index → letters (0 → A)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def column_index(letters: str) -> int:

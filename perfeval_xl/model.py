@@ -13,7 +13,7 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
-from .values import Parsed, parse_value
+from .values import parse_value
 
 
 @lru_cache(maxsize=1024)
