@@ -10,9 +10,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-import struct
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -220,7 +218,6 @@ _SHEET_RE = re.compile(r"<(?:[\w.-]+:)?sheet\s" + _ATTRS)
 _DEFINED_NAME_RE = re.compile(r"<(?:[\w.-]+:)?definedName\s" + _ATTRS + r"([^<]*)")
 _RELATIONSHIP_RE = re.compile(r"<(?:[\w.-]+:)?Relationship\s" + _ATTRS)
 _ATTR_RE = re.compile(r"""([\w.:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_ONLY_NAME_RE = re.compile(r"""\s*name\s*=\s*(?:"([^"&]*)"|'([^'&]*)')\s*""")  # what nearly every name has
 _ENTITY_RE = re.compile(r"&(?:#([0-9]+)|#[xX]([0-9a-fA-F]+)|(amp|lt|gt|quot|apos));")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _ENCODING_RE = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)""")
@@ -255,7 +252,7 @@ def _attrs(text: str) -> dict[str, str]:
 
 def _workbook_parts(archive) -> tuple[dict[str, Area], dict[str, str]]:
     """The workbook-scope defined names, and sheet name -> the worksheet part's path inside the zip
-    (xl/worksheets/sheet1.xml), from xl/workbook.xml and its relationships. `archive`: a ZipFile or a _Package."""
+    (xl/worksheets/sheet1.xml), from xl/workbook.xml and its relationships."""
     data = archive.read("xl/workbook.xml")
     try:
         rels = archive.read("xl/_rels/workbook.xml.rels")
@@ -307,14 +304,10 @@ def _defined_names_in(text: str) -> dict[str, Area]:
     for attrs, body in _DEFINED_NAME_RE.findall(text):
         if not body or attrs.endswith("/"):  # no text, or `<definedName …/>`
             continue
-        only_name = _ONLY_NAME_RE.fullmatch(attrs)
-        if only_name:
-            name = only_name.group(1) or only_name.group(2)
-        else:
-            found = _attrs(attrs)
-            if "localSheetId" in found:
-                continue
-            name = found.get("name")
+        found = _attrs(attrs)
+        if "localSheetId" in found:
+            continue
+        name = found.get("name")
         area = parse_area(_unescape(body))
         if area is not None:
             names[name] = area
@@ -344,9 +337,7 @@ def _sheet_parts(sheets: list[tuple[str | None, str | None]], rels: bytes | None
 def defined_names_from_zip(path: Path) -> dict[str, Area]:
     """Workbook-scope defined names, read straight from xl/workbook.xml (calamine does not expose them)."""
     with zipfile.ZipFile(path) as archive:
-        data = archive.read("xl/workbook.xml")
-    text = _xml_text(data)
-    return _defined_names(SafeET.fromstring(data)) if text is None else _read_workbook(text)[0]
+        return _workbook_parts(archive)[0]
 
 
 def _defined_names(root) -> dict[str, Area]:
@@ -402,94 +393,6 @@ def _error_cells(archive, parts: dict[str, str]) -> dict[str, dict[tuple[int, in
     return found
 
 
-_END_RECORD = struct.Struct("<4sHHHHLLH")
-_CENTRAL_ENTRY = struct.Struct("<4s2xHHH4xLLLHHH8xL")
-_LOCAL_HEADER = struct.Struct("<4s2xH18xHH")
-
-
-class _Package:
-    """The parts of an .xlsx held in memory, read without zipfile's per-file and per-part overhead (together as much
-    as our parsing of the workbook). Only the plain case is read here: one disk, no zip64, nothing before the zip,
-    no extra fields, parts in order, stored or deflated and not encrypted, local headers that match the directory,
-    right sizes and CRCs. For anything else zipfile reads the part, or raises what it raises (BadZipFile…)."""
-
-    __slots__ = ("data", "entries", "ends", "_zip")
-
-    def __init__(self, data: bytes):
-        self.data = data
-        self._zip = None
-        self.ends: list[int] = []  # where each part's data may end at most: the next part's local header
-        try:
-            self.entries = self._directory(data, self.ends)
-        except (struct.error, UnicodeDecodeError):
-            self.entries = None
-        if self.entries is None:
-            self._zip = zipfile.ZipFile(io.BytesIO(data))
-
-    @staticmethod
-    def _directory(data: bytes, ends: list[int]) -> dict[str, tuple[int, int, int, int, int, int, int]] | None:
-        """Part name -> (local header offset, flags, compression, CRC, compressed size, size, index into `ends`);
-        None when the zip is not plain."""
-        end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
-        if end < 0 or end + 22 > len(data):
-            return None
-        _, disk, first_disk, here, count, length, offset, comment = _END_RECORD.unpack_from(data, end)
-        if disk or first_disk or here != count or offset + length != end or end + 22 + comment != len(data):
-            return None
-        entries = {}
-        pos, previous = offset, 0
-        for index in range(count):
-            (sig, version, flags, method, crc, packed, size, name_length, extra, note,
-             header) = _CENTRAL_ENTRY.unpack_from(data, pos)
-            if (sig != b"PK\x01\x02" or extra or version > zipfile.MAX_EXTRACT_VERSION or flags & 0x61
-                    or method not in (0, 8) or (index and header <= previous)):  # 0x61: encrypted, patched…
-                return None
-            raw_name = data[pos + 46:pos + 46 + name_length]
-            if b"\\" in raw_name or b"\x00" in raw_name:  # zipfile changes such names
-                return None
-            entries[raw_name.decode("utf-8" if flags & 0x800 else "cp437")] = (header, flags, method, crc, packed,
-                                                                              size, index)
-            if index:
-                ends.append(header)
-            previous = header
-            pos += 46 + name_length + note
-        ends.append(offset)
-        return entries if pos == end else None
-
-    def __contains__(self, name: str) -> bool:
-        return name in (self.entries if self._zip is None else self._zip.NameToInfo)
-
-    def read(self, name: str) -> bytes:
-        """A part's bytes; KeyError when there is no such part."""
-        if self._zip is None:
-            out = self._read_plain(name, *self.entries[name])
-            if out is not None:
-                return out
-            self._zip = zipfile.ZipFile(io.BytesIO(self.data))  # let zipfile read it, or say what is wrong
-        return self._zip.read(name)
-
-    def _read_plain(self, name: str, header: int, flags: int, method: int, crc: int, packed: int, size: int,
-                    index: int) -> bytes | None:
-        data = self.data
-        if header + 30 > len(data):
-            return None
-        sig, local_flags, name_length, extra = _LOCAL_HEADER.unpack_from(data, header)
-        if sig != b"PK\x03\x04" or (flags ^ local_flags) & 0x800:
-            return None
-        start = header + 30 + name_length
-        if data[header + 30:start] != name.encode("utf-8" if flags & 0x800 else "cp437"):
-            return None
-        start += extra
-        if start + packed > self.ends[index]:  # overlapping parts, a zip bomb's trick: newer zipfiles refuse them
-            return None
-        raw = data[start:start + packed]
-        try:  # never more than the size the directory gives (and a byte to see it lie), as zipfile reads it
-            out = zlib.decompressobj(-15).decompress(raw, size + 1) if method == 8 else raw
-        except zlib.error:
-            return None
-        return out if len(out) == size and zlib.crc32(out) == crc else None
-
-
 def _put_errors(values: list[list[Any]], errors: dict[tuple[int, int], str]) -> None:
     for (row, col), text in errors.items():
         while len(values) <= row:
@@ -517,9 +420,8 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
 
     data = _read_checked(path)
     try:
-        package = _Package(data)
-        if "xl/workbook.xml" not in package:
-            raise FormReadError(_NOT_A_WORKBOOK.format(name=path.name))
+        package = zipfile.ZipFile(io.BytesIO(data))
+        _check_archive(package, path.name, verify=False)
         names, parts = _workbook_parts(package)
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet_names = workbook.sheet_names

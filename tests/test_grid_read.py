@@ -1,7 +1,7 @@
 """The fast reader, grid.read_with_calamine, on real files: what it reads itself rather than through calamine.
 
-It reads xl/workbook.xml (sheet names, defined names) and its relationships with regular expressions and the zip
-with its own small reader, so these tests feed it what an XML parser or zipfile takes in its stride: escaped names,
+It reads xl/workbook.xml (sheet names, defined names) and its relationships with regular expressions, so these
+tests feed it what an XML parser takes in its stride, and zips in the shapes producers write them: escaped names,
 namespace prefixes, single quotes, attributes in any order, names that must be ignored, error values written as
 character references, parts stored or carrying extra fields. Every expectation comes from an independent read
 (openpyxl, which parses the XML) or is written out by hand.
@@ -214,7 +214,7 @@ def test_every_example_reads_as_openpyxl_reads_it(path):
 
 @pytest.mark.parametrize("variant", ["stored", "extra_field", "reverse_directory"])
 def test_zip_variants_read_the_same(tmp_path, variant):
-    # Stored parts take the reader's own path; an extra field or parts out of order go through zipfile.
+    # Stored parts, an extra field, parts out of order: the zip pass and calamine must read all alike.
     path = _rd_workbook(tmp_path / "研发.xlsx")
     timestamp = struct.pack("<HHBL", 0x5455, 5, 1, 1_700_000_000)  # "extended timestamp", as Info-ZIP writes
     kwargs = {"stored": {"compression": zipfile.ZIP_STORED}, "extra_field": {"extra": timestamp},
