@@ -204,7 +204,7 @@ class SheetIndex:
                 if bottom < top or right < left:
                     continue
                 merge_end[(top, left)] = (bottom, right)
-                if bottom > top:
+                if bottom > top or right > left:  # covers more than its top-left
                     span = (left, right, top)
                     for r in range(top, bottom + 1):
                         here = spans[r]
@@ -212,12 +212,6 @@ class SheetIndex:
                             spans[r] = [span]
                         else:
                             here.append(span)
-                elif right > left:
-                    here = spans[top]
-                    if here is None:
-                        spans[top] = [(left, right, top)]
-                    else:
-                        here.append((left, right, top))
         return index
 
     def _add_extras(self, extras: list[tuple[int, int, tuple]]) -> None:
@@ -307,13 +301,8 @@ class SheetIndex:
         return value if isinstance(value, str) else ""
 
     def cell(self, r: int, c: int) -> Cell:
-        value = None
-        if 0 <= r < self.height:
-            row = self.values[r]
-            if 0 <= c < len(row):
-                value = row[c]
         formulas = self.formulas
-        return Cell.at(value, r, c, formulas is not None and (r, c) in formulas)
+        return Cell.at(self.get(r, c), r, c, formulas is not None and (r, c) in formulas)
 
     def row_cells(self, r: int, columns: dict[str, int]) -> dict[str, Cell]:
         """{key: the cell at column c of row r} for `columns` {key: c}."""
@@ -553,11 +542,7 @@ def _rows_with(ix: SheetIndex, columns: tuple[tuple[str, tuple[str, ...]], ...])
     for key, keys in columns:
         for label_key_ in keys:
             for r, c in positions.get(label_key_, ()):
-                here = by_row.get(r)
-                if here is None:
-                    by_row[r] = {key: c}
-                elif key not in here:
-                    here[key] = c
+                by_row.setdefault(r, {}).setdefault(key, c)
     return by_row
 
 
@@ -685,14 +670,11 @@ def _read_table(ix: SheetIndex, header: Header, family: Family) -> TableRead:
     end = totals[0] if totals else ix.height
     groups, group_of = spec.groups, spec.group_texts
     repeats = _header_repeats(ix, spec.header_keys)
-    formulas = ix.formulas
     items = list(columns.items())
-    at = Cell.at
     split = header.split
     target_made = split is not None and columns.get("target") == split[0]
     merged = ix.spans is not None
     check_name = merged and name_col is not None
-    last_col = max(columns.values(), default=-1)
     level1 = "level1" not in columns
     rows: list[dict[str, Cell]] = []
     subtotals: dict[str, Cell] = {}
@@ -706,7 +688,7 @@ def _read_table(ix: SheetIndex, header: Header, family: Family) -> TableRead:
             label_ = None
             for lead in range(min(weight_col, width)):  # the row's first non-blank cell left of the 分值
                 value = row[lead]
-                if value is None or (isinstance(value, str) and not value.strip()):
+                if _is_blank(value):
                     continue
                 if value.__class__ is str:
                     label_ = group_of.get(value, _UNSEEN)
@@ -721,18 +703,12 @@ def _read_table(ix: SheetIndex, header: Header, family: Family) -> TableRead:
                         subtotals[label_] = ix.cell(r, columns["score"])
                     group = (label_, ref(r, lead))
                     continue
-        if formulas is not None:
-            cells = {key: at(row[c] if c < width else None, r, c, (r, c) in formulas) for key, c in items}
-        elif width > last_col:
-            cells = {key: at(row[c], r, c) for key, c in items}
-        else:
-            cells = {key: at(row[c] if c < width else None, r, c) for key, c in items}
+        cells = ix.row_cells(r, columns)
         if split is not None:
             cells["target"] = _joined_target(ix, r, split, cells["target"] if target_made else None)
         if check_name:
             name = row[name_col] if name_col < width else None
-            covering = (ix.covered_at(r, name_col) if name is None or (isinstance(name, str) and not name.strip())
-                        else None)
+            covering = ix.covered_at(r, name_col) if _is_blank(name) else None
             if covering is not None:
                 top, left = covering
                 if top == r and left < name_col:  # a name printed across the 二级/三级 columns
@@ -766,11 +742,7 @@ def _read_budget(ix: SheetIndex, family: Family, before_row: int) -> tuple[dict[
     by_row: dict[int, dict[str, int]] = {}
     for col_key, keys in column_keys:
         for r, c in ix._find(keys):
-            here = by_row.get(r)
-            if here is None:
-                by_row[r] = {col_key: c}
-            elif col_key not in here:
-                here[col_key] = c
+            by_row.setdefault(r, {}).setdefault(col_key, c)
     header_row = None
     for r in sorted(by_row):
         if r < before_row:
