@@ -87,7 +87,7 @@ def print_evaluation(path: Path, evaluation: Evaluation, show_info: bool) -> Non
     print(f"{path}: {summary_line(evaluation)}")
 
 
-def _without_name(message: str, path: Path) -> str:
+def reason_without_name(message: str, path: Path) -> str:
     """The reason without its leading "文件名：" when the line already starts with the path."""
     prefix = f"{path.name}："
     return message[len(prefix):] if message.startswith(prefix) else message
@@ -139,7 +139,7 @@ def cmd_check(args) -> int:
             what = "无法写入" if isinstance(exc, FormWriteError) else "无法读取"
             records.append({"file": str(path), "error": str(exc), "issues": []})
             if not args.json:
-                print(f"{path}: {what}：{_without_name(str(exc), path)}")
+                print(f"{path}: {what}：{reason_without_name(str(exc), path)}")
             continue
         except Exception as exc:  # a bug must not end the batch with a traceback, nor hide which file caused it
             status = EXIT_UNREADABLE
@@ -149,7 +149,7 @@ def cmd_check(args) -> int:
                 traceback.print_exc()
             records.append({"file": str(path), "error": message, "issues": []})
             if not args.json:
-                print(f"{path}: 无法校验：{_without_name(message, path)}")
+                print(f"{path}: 无法校验：{reason_without_name(message, path)}")
             continue
         if evaluation.errors and status == EXIT_OK:
             status = EXIT_ERRORS

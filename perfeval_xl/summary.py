@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, NamedTuple
 
 from .analysis import funding_amounts
-from .cli import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, evaluation_record, expand_inputs, policy_option_ok
+from .cli import (EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, evaluation_record, expand_inputs, policy_option_ok,
+                  reason_without_name)
 from .grid import FormReadError, column_letter
 from .model import Evaluation, family_ids, load_family
 from .policy import DEFAULT_POLICY, PolicyError, load_policy
@@ -740,7 +741,7 @@ def cmd_summary(args) -> int:
     else:
         for record in records:
             if "error" in record:
-                print(f"{record['file']}: 无法读取：{record['error']}")
+                print(f"{record['file']}: 无法读取：{reason_without_name(record['error'], Path(record['file']))}")
         print(report)
     if unreadable:
         return EXIT_UNREADABLE

@@ -210,6 +210,13 @@ def test_exit_status(batch, tmp_path):
     assert not (tmp_path / "d.xlsx").exists()
 
 
+def test_an_unreadable_file_is_named_once_on_the_terminal(batch, tmp_path, capsys):
+    # As `check` prints it: "<path>: 无法读取：<reason>", not the file name again inside the reason.
+    assert main(["summary", str(batch / CORRUPT), "-o", str(tmp_path / "a.xlsx")]) == 2
+    line = next(line for line in capsys.readouterr().out.splitlines() if "无法读取" in line)
+    assert line == f"{batch / CORRUPT}: 无法读取：文件已损坏或不完整（可能下载或拷贝中断），无法打开。请重新获取文件。"
+
+
 def test_a_checker_failure_costs_one_row(batch, tmp_path, monkeypatch):
     real = xlsx_io.check_file
 
