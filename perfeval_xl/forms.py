@@ -7,24 +7,8 @@ label recognition (layout.py). Which family a workbook is comes from its names, 
 from __future__ import annotations
 
 from .grid import Area, FormReadError, Grid, GridBook
-from .model import Cell, Family, Form, family_ids, load_family
+from .model import Family, Form, family_ids, load_family
 from .writeback import RESULTS_SHEET, StateEntry, read_state, same_value, trusted_state
-
-
-def _cell(grid: Grid, row: int, col: int) -> Cell:
-    return Cell.at(grid.get(row, col), row, col, grid.is_formula(row, col))
-
-
-def _row_cells(grid: Grid, row: int, left: int, keys: list[str]) -> dict[str, Cell]:
-    """One table row: `keys` name the cells from column `left` on. Reads the row's values as one slice."""
-    values = grid.values[row] if row < len(grid.values) else []
-    formulas = grid.formulas
-    cells = {}
-    for offset, key in enumerate(keys):
-        col = left + offset
-        cells[key] = Cell.at(values[col] if col < len(values) else None, row, col,
-                             bool(formulas) and (row, col) in formulas)
-    return cells
 
 
 def _grid_for(book: GridBook, area: Area, what: str) -> Grid:
@@ -53,27 +37,27 @@ def form_from_names(book: GridBook, family: Family) -> Form:
     for key, spec in family.fields.items():
         area = book.names.get(spec["name"])
         if area is not None and area.sheet == grid.name:
-            form.fields[key] = _cell(grid, area.top, area.left)
+            form.fields[key] = grid.cell(area.top, area.left)
 
     budget_spec = family.data.get("budget")
     if budget_spec and budget_spec["name"] in book.names:
         area = book.names[budget_spec["name"]]
-        keys = [col_spec["key"] for col_spec in budget_spec["columns"]][:area.width]
+        columns = {col_spec["key"]: area.left + c for c, col_spec in enumerate(budget_spec["columns"][:area.width])}
         for r, row_spec in enumerate(budget_spec["rows"]):
-            form.budget[row_spec["key"]] = _row_cells(grid, area.top + r, area.left, keys) if r < area.height else {}
+            form.budget[row_spec["key"]] = grid.row_cells(area.top + r, columns) if r < area.height else {}
 
     for key, spec in family.data.get("funding", {}).items():
         area = book.names.get(spec["name"])
         if area is not None:
-            form.funding[key] = _cell(grid, area.top, area.left)
+            form.funding[key] = grid.cell(area.top, area.left)
 
-    columns = family.table_columns[:table_area.width]
-    form.rows = [_row_cells(grid, r, table_area.left, columns) for r in range(table_area.top, table_area.bottom + 1)]
+    columns = {key: table_area.left + c for c, key in enumerate(family.table_columns[:table_area.width])}
+    form.rows = [grid.row_cells(r, columns) for r in range(table_area.top, table_area.bottom + 1)]
 
     for group in family.table.get("groups", []):
         area = book.names.get(group.get("subtotal_name", ""))
         if area is not None:
-            form.subtotals[group["label"]] = _cell(grid, area.top, area.left)
+            form.subtotals[group["label"]] = grid.cell(area.top, area.left)
     return form
 
 

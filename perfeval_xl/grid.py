@@ -19,7 +19,7 @@ from typing import Any
 import defusedxml.ElementTree as SafeET
 import olefile
 
-from .model import column_letter  # the core spells addresses; re-exported here for the adapters
+from .model import Cell, column_letter  # the core spells addresses; column_letter re-exported for the adapters
 
 _REF_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 
@@ -109,6 +109,19 @@ class Grid:
 
     def is_formula(self, row: int, col: int) -> bool:
         return bool(self.formulas) and (row, col) in self.formulas
+
+    def cell(self, row: int, col: int) -> Cell:
+        """The form's record of one cell: its value, address and whether it holds a formula."""
+        return Cell.at(self.get(row, col), row, col, self.is_formula(row, col))
+
+    def row_cells(self, row: int, columns: dict[str, int]) -> dict[str, Cell]:
+        """{key: the cell at column c of `row`} for `columns` {key: c}, from one slice of the row."""
+        line = self.values[row] if 0 <= row < len(self.values) else ()
+        width, formulas = len(line), self.formulas
+        if not formulas:
+            return {key: Cell.at(line[c] if 0 <= c < width else None, row, c) for key, c in columns.items()}
+        return {key: Cell.at(line[c] if 0 <= c < width else None, row, c, (row, c) in formulas)
+                for key, c in columns.items()}
 
     @property
     def height(self) -> int:

@@ -143,7 +143,7 @@ class SheetIndex:
     col, year) of short texts naming a year (2020年度), row-major. merge_end: a merged range's top-left → (bottom,
     right). Which merged range covers a cell (not its top-left): covered_at, from `spans`."""
 
-    __slots__ = ("grid", "values", "height", "width", "formulas", "positions", "inline", "years", "merge_end", "spans",
+    __slots__ = ("grid", "values", "height", "width", "positions", "inline", "years", "merge_end", "spans",
                  "_headers")
 
     def __init__(self, grid: Grid):
@@ -151,7 +151,6 @@ class SheetIndex:
         self.values = grid.values
         self.height = len(grid.values)
         self.width = max(map(len, grid.values), default=0)
-        self.formulas = grid.formulas or None  # cells holding formulas, where the reader can tell
         self.positions: dict[str, list[tuple[int, int]]] = {}
         self.inline: dict[str, list[tuple[int, int, str]]] = {}
         self.years: list[tuple[int, int, int]] = []
@@ -301,16 +300,10 @@ class SheetIndex:
         return value if isinstance(value, str) else ""
 
     def cell(self, r: int, c: int) -> Cell:
-        formulas = self.formulas
-        return Cell.at(self.get(r, c), r, c, formulas is not None and (r, c) in formulas)
+        return self.grid.cell(r, c)
 
     def row_cells(self, r: int, columns: dict[str, int]) -> dict[str, Cell]:
-        """{key: the cell at column c of row r} for `columns` {key: c}."""
-        row = self.values[r] if 0 <= r < self.height else ()
-        width, formulas, at = len(row), self.formulas, Cell.at
-        if formulas is None:
-            return {key: at(row[c] if 0 <= c < width else None, r, c) for key, c in columns.items()}
-        return {key: at(row[c] if 0 <= c < width else None, r, c, (r, c) in formulas) for key, c in columns.items()}
+        return self.grid.row_cells(r, columns)
 
 
 @lru_cache(maxsize=None)
