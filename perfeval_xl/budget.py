@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from .grid import FormReadError
@@ -58,10 +59,10 @@ _MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # quoted attribute values in the files we accept (Excel escapes it), and the worst a crafted one does is miscount.
 _CELL_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _CELL_REF_RE = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br\s*=\s*["']\$?([A-Za-z]{1,4})\$?(\d{1,9})["']""")
-_MERGE_RE = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*["']([^"']*)["']""")
+# A merged range's far corner (after the colon, or its only cell).
+_MERGE_RE = re.compile(rb"""mergeCell\s+ref\s*=\s*["'](?:[^"':]*:)?\$?([A-Za-z]{1,4})\$?(\d{1,9})["']""")
 _ROW_OR_CELL_RE = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c)([\s/>][^>]*)?>")
 _R_ATTR_RE = re.compile(rb"""\br\s*=\s*["']\$?([A-Za-z]{0,4})\$?(\d{0,9})["']""")
-_STRING_ITEM_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s>/]")
 _MB = 2**20
 
 
@@ -87,6 +88,13 @@ def check_budget(data: bytes | zipfile.ZipFile, name: str, sheets: list[str] | N
     `data` is the file's bytes or the open zip. `sheets` names the worksheets to scan (None: every worksheet; the
     readers pass None so that check and --output refuse the same files). Parts are read in chunks: a bomb is refused
     after at most one limit's worth of decompressed data."""
+    checked_archive(data, name, sheets, budget)
+
+
+def checked_archive(data: bytes | zipfile.ZipFile, name: str, sheets: list[str] | None = None,
+                    budget: Budget = DEFAULT_BUDGET, directory: bool = True) -> zipfile.ZipFile:
+    """check_budget, returning the zip it opened over `data` (so the reader does not parse the directory again).
+    `sheets=[]` checks the zip directory and shared strings only; `directory=False` scans the sheets only."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         if len(data) > budget.max_file_bytes:
             raise FormReadError(f"{name}：文件大小 {_size(len(data))}，超过本工具的上限 {_size(budget.max_file_bytes)}。"
@@ -94,19 +102,24 @@ def check_budget(data: bytes | zipfile.ZipFile, name: str, sheets: list[str] | N
         _check_entry_count(data, name, budget)
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
-        except (zipfile.BadZipFile, OSError, EOFError):
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
             raise FormReadError(f"{name}：文件已损坏或不完整（可能下载或拷贝中断），无法打开。请重新获取文件。") from None
+        archive._perfeval_data = data  # for _decompressed
     else:
         archive = data
     try:
-        _check_directory(archive, name, budget)
-        _scan_package(archive, name, sheets, budget)
+        if directory:
+            _check_directory(archive, name, budget)
+            _scan_shared_strings(archive, name, budget)
+        if sheets != []:
+            _scan_sheets(archive, name, sheets, budget)
     except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) as exc:
         # a damaged or encrypted part, an unsupported compression method: the readers would fail on it too
         if isinstance(exc, FormReadError):
             raise
         raise FormReadError(f"{name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，"
                             f"或重新获取文件。") from None
+    return archive
 
 
 def _check_entry_count(data: bytes, name: str, budget: Budget) -> None:
@@ -166,6 +179,7 @@ class _Tally:
         self.name, self.budget = name, budget
         self.cells = 0
         self.area = 0
+        self.counting = True  # False when the parts are too small to hold max_cells cells
 
     def add_cells(self, count: int) -> None:
         self.cells += count
@@ -185,68 +199,144 @@ class _Tally:
             raise _too_big(self.name, f"工作表“{sheet}”的内容范围达 {rows:,} 行 × {columns:,} 列")
 
 
-def _scan_package(archive: zipfile.ZipFile, name: str, sheets: list[str] | None, budget: Budget) -> None:
+def _scan_sheets(archive: zipfile.ZipFile, name: str, sheets: list[str] | None, budget: Budget) -> None:
     tally = _Tally(name, budget)
-    for part, sheet in _worksheet_parts(archive, sheets).items():
+    parts = _worksheet_parts(archive, sheets)
+    # A cell takes at least 4 bytes (`<c/>`), and _chunks refuses a part that is larger than the directory says:
+    # when the parts together declare fewer than 4 bytes a cell, they cannot pass max_cells.
+    tally.counting = sum(archive.NameToInfo[part].file_size for part in parts) > 4 * budget.max_cells
+    for part, sheet in parts.items():
         _scan_sheet(archive, part, sheet or part, name, tally)
-    if "xl/sharedStrings.xml" in archive.NameToInfo:
-        strings = 0
-        for chunk in _chunks(archive, "xl/sharedStrings.xml", name, budget):
-            strings += len(_STRING_ITEM_RE.findall(chunk))
-            if strings > budget.max_cells:
-                raise _too_big(name, f"共享字符串超过 {budget.max_cells:,} 个")
+
+
+def _scan_shared_strings(archive: zipfile.ZipFile, name: str, budget: Budget) -> None:
+    """calamine loads every shared string whichever sheets it reads; a form has a few hundred."""
+    if "xl/sharedStrings.xml" not in archive.NameToInfo:
+        return
+    strings = 0
+    for chunk in _chunks(archive, "xl/sharedStrings.xml", name, budget):
+        strings += chunk.count(b"<si") + chunk.count(b":si")
+        if strings > budget.max_cells:
+            raise _too_big(name, f"共享字符串超过 {budget.max_cells:,} 个")
 
 
 def _chunks(archive: zipfile.ZipFile, part: str, name: str, budget: Budget):
-    """The part's decompressed bytes in pieces that never split a start tag; refused past max_part_bytes."""
+    """The part's decompressed bytes in pieces that never split a start tag. Refused past max_part_bytes, and past
+    the size the zip directory declares (a directory that understates a part is lying, and a reader that trusts
+    the stream would unpack all of it)."""
     info = archive.NameToInfo[part]
     read = 0
     carry = b""
-    with archive.open(info) as stream:
-        while True:
-            chunk = stream.read(_CHUNK)
-            if not chunk:
-                break
-            read += len(chunk)
-            if read > budget.max_part_bytes:
-                raise _too_big(name, f"其中的 {part} 解压后超过 {_size(budget.max_part_bytes)}")
-            data = carry + chunk if carry else chunk
-            cut = data.rfind(b"<")
-            if cut < 0 or data.find(b">", cut) >= 0:  # the last tag is complete: text after it cannot hold one
-                carry = b""
-                yield data
-                continue
-            carry = data[cut:]
-            if len(carry) > _LONGEST_TAG:
-                raise FormReadError(f"{name}：其中的 {part} 含有异常长的标记，文件已损坏或被改动，无法读取。")
-            yield data[:cut]
+    for chunk in _decompressed(archive, info, name):
+        read += len(chunk)
+        if read > budget.max_part_bytes:
+            raise _too_big(name, f"其中的 {part} 解压后超过 {_size(budget.max_part_bytes)}")
+        if read > info.file_size:
+            raise FormReadError(f"{name}：其中的 {part} 实际大小与压缩包目录记载的不符，文件已损坏或被改动，无法读取。")
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"<")
+        if cut < 0 or data.find(b">", cut) >= 0:  # the last tag is complete: text after it cannot hold one
+            carry = b""
+            yield data
+            continue
+        carry = data[cut:]
+        if len(carry) > _LONGEST_TAG:
+            raise FormReadError(f"{name}：其中的 {part} 含有异常长的标记，文件已损坏或被改动，无法读取。")
+        yield data[:cut]
     if carry:
         yield carry
+
+
+def _decompressed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
+    """The part's data in pieces of at most _CHUNK bytes, inflated straight from the file's bytes with zlib (no
+    ZipExtFile, which costs as much again for a form's sheet, and which stops at the declared size)."""
+    data = getattr(archive, "_perfeval_data", None)
+    if data is None or info.flag_bits & 1 or info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+        with archive.open(info) as stream:  # no bytes at hand, or encrypted / another method: zipfile decides
+            while chunk := stream.read(_CHUNK):
+                yield chunk
+        return
+    offset = info.header_offset
+    header = data[offset:offset + 30]
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(info.filename)
+    start = offset + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+    raw = memoryview(data)[start:start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        for at in range(0, len(raw), _CHUNK):
+            yield bytes(raw[at:at + _CHUNK])
+        return
+    inflate = zlib.decompressobj(-15)
+    pending = raw
+    while True:
+        chunk = inflate.decompress(pending, _CHUNK)
+        if chunk:
+            yield chunk
+        pending = inflate.unconsumed_tail
+        if inflate.eof or not pending and not chunk:
+            break
+    if not inflate.eof:
+        rest = inflate.flush()
+        if rest:
+            yield rest
+
+
+# The common case, decided with byte counts and one search with a literal prefix (a few % of a check's time, where
+# a regular expression over every cell cost a third): every cell tag is written `<c r="…"` (Excel, WPS,
+# LibreOffice and openpyxl all do), and no reference has two letters or five digits, so the sheet reaches at most
+# column Z and row 9,999. Anything else is measured cell by cell below.
+# A cell tag that is not `<c r="X9999"…`: no attributes, `r` not first, another quote or spacing, a longer ref.
+_UNUSUAL_CELL_RE = re.compile(rb'<c(?:[>/\n\t\r]| (?!r="[A-Z][0-9]{1,4}"))')
+_PLAIN_EXTENT = (9_999, 26)
+
+
+def _plain_cells(chunk: bytes) -> bool:
+    """Every cell tag in `chunk` is `<c r="X9999"` or smaller (see above)."""
+    return b":c" not in chunk and _UNUSUAL_CELL_RE.search(chunk) is None
 
 
 def _scan_sheet(archive: zipfile.ZipFile, part: str, sheet: str, name: str, tally: _Tally) -> None:
     last_row = last_column = 0
     careful = False  # cells without an `r` reference: positions must be counted as the readers count them
+    plain = True  # every chunk so far passed _plain_cells: the extent is at most _PLAIN_EXTENT
     row = column = 0
     for chunk in _chunks(archive, part, name, tally.budget):
-        cells = len(_CELL_RE.findall(chunk))
-        if not cells and b"mergeCell" not in chunk:
-            continue
-        tally.add_cells(cells)
-        refs = _CELL_REF_RE.findall(chunk)
-        if careful or len(refs) < cells:
-            careful = True
-            row, column, last_row, last_column = _walk(chunk, row, column, last_row, last_column)
-        elif refs:
-            last_row = max(last_row, max(map(int, {digits for _, digits in refs})))
-            last_column = max(last_column, max(map(_column_number, {letters for letters, _ in refs})))
-        for ref in _MERGE_RE.findall(chunk):
-            far = ref.rpartition(b":")[2]
-            found = re.match(rb"\$?([A-Za-z]{1,4})\$?(\d{1,9})$", far)
-            if found:
-                last_row = max(last_row, int(found.group(2)))
-                last_column = max(last_column, _column_number(found.group(1)))
+        if tally.counting:
+            tally.add_cells(chunk.count(b"<c") + chunk.count(b":c"))  # <col>, <cfRule>… too: on the safe side
+        if b"<c" in chunk or b":c" in chunk:
+            if plain and not careful and _plain_cells(chunk):
+                pass
+            else:
+                plain = False
+                refs = _CELL_REF_RE.findall(chunk)
+                if careful or len(refs) < len(_CELL_RE.findall(chunk)):
+                    careful = True
+                    row, column, last_row, last_column = _walk(chunk, row, column, last_row, last_column)
+                elif refs:
+                    last_row = max(last_row, max(map(int, {digits for _, digits in refs})))
+                    last_column = max(last_column, max(map(_column_number, {letters for letters, _ in refs})))
+        merges = _MERGE_RE.findall(chunk) if b"mergeCell" in chunk else None
+        if merges:
+            last_row = max(last_row, max(map(int, {digits for _, digits in merges})))
+            last_column = max(last_column, max(map(_column_number, {letters for letters, _ in merges})))
         tally.extent(sheet, last_row, last_column)
+    if plain:  # the cells stay within _PLAIN_EXTENT; merged ranges may reach further
+        last_row, last_column = max(last_row, _PLAIN_EXTENT[0]), max(last_column, _PLAIN_EXTENT[1])
+        if tally.area + last_row * last_column <= tally.budget.max_area:
+            tally.area += last_row * last_column
+            return
+        return _scan_sheet_exactly(archive, part, sheet, name, tally)
+    tally.add_area(sheet, last_row, last_column)
+
+
+def _scan_sheet_exactly(archive: zipfile.ZipFile, part: str, sheet: str, name: str, tally: _Tally) -> None:
+    """The exact extent of a plain sheet, when the upper bound would pass the area limit (many sheets)."""
+    last_row = last_column = 0
+    for chunk in _chunks(archive, part, name, tally.budget):
+        for letters, digits in _CELL_REF_RE.findall(chunk):
+            last_row, last_column = max(last_row, int(digits)), max(last_column, _column_number(letters))
+        for letters, digits in _MERGE_RE.findall(chunk):
+            last_row, last_column = max(last_row, int(digits)), max(last_column, _column_number(letters))
     tally.add_area(sheet, last_row, last_column)
 
 

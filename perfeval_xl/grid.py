@@ -163,19 +163,40 @@ _STRICT = ("{name}：这是“Strict Open XML”格式的工作簿，本工具�
 _CHANGED = "{name}：读取时文件正在被修改或写入（大小或修改时间变了），请等保存或拷贝完成后再试。"
 
 
-def read_package(path: Path, budget=None) -> tuple[bytes, zipfile.ZipFile]:
+def read_package(path: Path, budget=None, sheets: list[str] | None = None) -> tuple[bytes, zipfile.ZipFile]:
     """The one gate in front of both readers (calamine for check and summary, openpyxl for --output and clear):
     a regular file, read once, that starts like an .xlsx, opens as a zip, holds a workbook in the format we read,
     and stays within the input budget (budget.py). Returns the bytes and the zip over them. Every refusal is a
-    FormReadError naming the file, the same for every command."""
-    from .budget import DEFAULT_BUDGET, check_budget  # budget imports this module (FormReadError)
+    FormReadError naming the file, the same for every command. The budget's scan covers the worksheets named by
+    `sheets`, or all (openpyxl loads them all)."""
+    data, package, _ = _gate(path, budget, lambda names, sheet_names: sheets)
+    return data, package
+
+
+def _gate(path: Path, budget, sheets_for) -> tuple[bytes, zipfile.ZipFile, list[str] | None]:
+    """read_package, with the sheets to scan (and read) picked by `sheets_for(names, sheet_names)` once the
+    workbook's names are known; returns them too (None: all)."""
+    from .budget import DEFAULT_BUDGET, checked_archive  # budget imports this module (FormReadError)
 
     budget = budget or DEFAULT_BUDGET
     data = _read_checked(path, budget.max_file_bytes)
-    check_budget(data, path.name, None, budget)  # before zipfile parses the directory, then the directory and sheets
-    package = _open_zip(data, path.name)
+    package = checked_archive(data, path.name, [], budget)  # the zip directory and shared strings; no sheet yet
     _check_archive(package, path.name, verify=False)
-    return data, package
+    try:
+        names, parts = _workbook_parts(package)
+    except _StrictWorkbook:
+        raise FormReadError(_STRICT.format(name=path.name)) from None
+    except (zipfile.BadZipFile, EOFError):
+        raise FormReadError(_TRUNCATED.format(name=path.name)) from None
+    except Exception:  # noqa: BLE001  XML that no parser of ours reads (a DTD, broken markup): openpyxl fails too
+        raise FormReadError(_CORRUPT.format(name=path.name)) from None
+    wanted = sheets_for(names, list(parts)) if sheets_for else None
+    checked_archive(package, path.name, wanted or None, budget, directory=False)
+    return data, package, wanted or None
+
+
+class _StrictWorkbook(FormReadError):
+    """xl/workbook.xml in Strict Open XML (its message names the zip's file when the zip knows it)."""
 
 
 def _open_zip(data: bytes, name: str) -> zipfile.ZipFile:
@@ -193,30 +214,34 @@ def _read_checked(path: Path, max_bytes: int | None = None) -> bytes:
     read is refused (a half-copied file would otherwise read as damaged, or as something it is not)."""
     _check_path(path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, _READ_FLAGS)
     except OSError as exc:
         _check_path(path)
         raise FormReadError(_cannot_open(path, exc)) from None
     try:
         before = os.fstat(fd)
         _check_kind(before.st_mode, path)
-        if max_bytes is not None and before.st_size > max_bytes:
-            raise FormReadError(f"{path.name}：文件大小 {before.st_size / 2**20:.0f} MB，超过本工具的上限 "
+        size = before.st_size
+        if max_bytes is not None and size > max_bytes:
+            raise FormReadError(f"{path.name}：文件大小 {size / 2**20:.0f} MB，超过本工具的上限 "
                                 f"{max_bytes / 2**20:.0f} MB。自评表通常只有几十 KB；请确认是否选错了文件，"
                                 f"或删去无关的工作表和图片后另存再试。")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            head = handle.read(8)
-            _check_start(head, path)
-            data = head + handle.read((max_bytes + 1 - len(head)) if max_bytes is not None else -1)
+        _check_start(os.read(fd, 8), path)
+        os.lseek(fd, 0, os.SEEK_SET)
+        data = os.read(fd, size + 1)  # one more than it should have: a file that grew shows
+        while len(data) < size and (more := os.read(fd, size + 1 - len(data))):  # a pipe-like file system
+            data += more
         after = os.fstat(fd)
     except OSError as exc:
         raise FormReadError(_cannot_open(path, exc)) from None
     finally:
         os.close(fd)
-    if (len(data) != before.st_size or after.st_size != before.st_size
-            or after.st_mtime_ns != before.st_mtime_ns):
+    if len(data) != size or after.st_size != size or after.st_mtime_ns != before.st_mtime_ns:
         raise FormReadError(_CHANGED.format(name=path.name))
     return data
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 def _check_path(path: Path) -> None:
@@ -276,16 +301,6 @@ def _check_start(head: bytes, path: Path) -> None:
 def _check_archive(archive: zipfile.ZipFile, name: str, verify: bool) -> None:
     if "xl/workbook.xml" not in archive.NameToInfo:
         raise FormReadError(_NOT_A_WORKBOOK.format(name=name))
-    try:
-        with archive.open("xl/workbook.xml") as stream:
-            head = stream.read(4096)
-    except (zipfile.BadZipFile, EOFError):  # the workbook's own directory part damaged: a broken download or copy
-        raise FormReadError(_TRUNCATED.format(name=name)) from None
-    except Exception:  # noqa: BLE001  an encrypted entry, an unknown compression method
-        raise FormReadError(_CORRUPT.format(name=name)) from None
-    # Strict Open XML: openpyxl finds no sheets in it and writing it back is out of reach; both readers refuse it.
-    if b"purl.oclc.org/ooxml/spreadsheetml" in head or b"p\x00u\x00r\x00l\x00.\x00o\x00c\x00l\x00c" in head:
-        raise FormReadError(_STRICT.format(name=name))
     bad = archive.testzip() if verify else None
     if bad:
         raise FormReadError(f"{name}：文件已损坏（{bad} 校验失败），请重新获取或从备份恢复。")
@@ -335,8 +350,23 @@ def _attrs(text: str) -> dict[str, str]:
 
 def _workbook_parts(archive) -> tuple[dict[str, Area], dict[str, str]]:
     """The workbook-scope defined names, and sheet name -> the worksheet part's path inside the zip
-    (xl/worksheets/sheet1.xml), from xl/workbook.xml and its relationships."""
+    (xl/worksheets/sheet1.xml), from xl/workbook.xml and its relationships. Kept on the open zip: the input
+    budget and the reader both need them (callers copy before changing)."""
+    found = getattr(archive, "_perfeval_parts", None)
+    if found is None:
+        found = _read_workbook_parts(archive)
+        try:
+            archive._perfeval_parts = found
+        except AttributeError:  # not a ZipFile
+            pass
+    return found
+
+
+def _read_workbook_parts(archive) -> tuple[dict[str, Area], dict[str, str]]:
     data = archive.read("xl/workbook.xml")
+    # Strict Open XML: openpyxl finds no sheets in it and cannot write it back; both readers refuse it (one verdict).
+    if b"purl.oclc.org/ooxml/spreadsheetml" in data[:4096] or b"p\x00u\x00r\x00l\x00.\x00o\x00c\x00l\x00c" in data[:8192]:
+        raise _StrictWorkbook(_STRICT.format(name=Path(getattr(archive, "filename", None) or "工作簿").name))
     try:
         rels = archive.read("xl/_rels/workbook.xml.rels")
     except KeyError:
@@ -502,7 +532,7 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
     """
     from python_calamine import CalamineWorkbook
 
-    data, package = read_package(path)
+    data, package, picked = _gate(path, None, sheets_for)
     try:
         names, parts = _workbook_parts(package)
         try:
@@ -514,7 +544,7 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
                 raise
             workbook = CalamineWorkbook.from_filelike(io.BytesIO(recoded))
         sheet_names = workbook.sheet_names
-        wanted = (sheets_for(names, sheet_names) if sheets_for else None) or sheet_names
+        wanted = picked or sheet_names
         sheets = {}
         for sheet_name in sheet_names:
             if sheet_name not in wanted:
