@@ -186,5 +186,5 @@ def _load_policy_cached(name_or_path: str, stamp: int | None) -> Policy:
         if isinstance(exc, PolicyError):
             raise
         # the exception's text is Python's English: name the file and the kind of mistake instead
-        raise PolicyError(f"评分口径 {source} 有一项设置的取值类型不对（例如该写数字处写成了文字、该写列表处写成了单个值），"
+        raise PolicyError(f"评分口径 {source} 有一项设置的取值不对：类型不符（例如该写数字处写成了文字、该写列表处写成了单个值），"
                           f"请以 national-2020.toml 为底本核对。") from None
