@@ -143,8 +143,20 @@ def _too_big(name: str, what: str) -> FormReadError:
 
 
 def _check_directory(archive: zipfile.ZipFile, name: str, budget: Budget) -> None:
+    infos = archive.infolist()
+    if len(archive.NameToInfo) != len(infos):
+        # two parts of one name: zipfile takes the last, calamine's zip reader may take the first, and check and
+        # --output would read different workbooks from one file
+        raise FormReadError(f"{name}：压缩包中有重名的部件，文件已损坏或被改动过，无法可靠读取。请在 Excel 中打开后另存再试。")
     total = 0
-    for info in archive.infolist():
+    for info in infos:
+        if info.flag_bits & 1:  # an encrypted zip entry (not Excel's password, which makes an OLE file)
+            raise FormReadError(f"{name}：文件中的 {info.filename} 被加密，无法读取。请在 Excel 中另存为普通工作簿后再试。")
+        if info.filename.endswith((".xml", ".rels", ".vml")) and _declares_entities(archive, info, name, budget):
+            # XML entities: the billion-laughs bomb and external entities (XXE). calamine ignores a declaration it
+            # does not use and openpyxl (through defusedxml) refuses it: refuse it for both.
+            raise FormReadError(f"{name}：文件中的 {info.filename} 含有 XML 实体声明（DTD），Excel 不会这样保存，"
+                                f"可能是恶意构造的文件，未读取。")
         total += info.file_size
         if info.file_size > budget.max_part_bytes:
             raise _too_big(name, f"其中的 {info.filename} 解压后有 {_size(info.file_size)}"
@@ -154,6 +166,24 @@ def _check_directory(archive: zipfile.ZipFile, name: str, budget: Budget) -> Non
                                  f"（上限 {budget.max_ratio:g} 比 1），可能是“压缩炸弹”")
     if total > budget.max_uncompressed_bytes:
         raise _too_big(name, f"解压后共 {_size(total)}（上限 {_size(budget.max_uncompressed_bytes)}）")
+
+
+def _declares_entities(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: Budget) -> bool:
+    """An entity declaration sits in the prolog, before the root element. The first bytes decide for every part
+    Excel writes (no `<!` there); a part with a comment or DOCTYPE near its start is searched in full."""
+    data = getattr(archive, "_perfeval_data", None)
+    if data is not None and info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 1:
+        offset = info.header_offset
+        header = data[offset:offset + 30]
+        if len(header) == 30 and header[:4] == b"PK\x03\x04":
+            start = offset + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+            try:
+                head = zlib.decompressobj(-15).decompress(data[start:start + min(info.compress_size, 512)], 512)
+            except zlib.error:
+                head = b"<!"
+            if b"<!" not in head:
+                return False
+    return any(b"<!ENTITY" in chunk for chunk in _chunks(archive, info.filename, name, budget))
 
 
 def _worksheet_parts(archive: zipfile.ZipFile, sheets: list[str] | None) -> dict[str, str]:

@@ -248,7 +248,8 @@ def write_report(folder: Path, records: list[dict], quiet: bool = False) -> bool
     temp = folder / f".~{REPORT_NAME}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        temp.write_text(markdown_report(records), encoding="utf-8")
+        # errors="replace": a file name that is not valid text (bytes from another code page) must not stop the report
+        temp.write_text(markdown_report(records), encoding="utf-8", errors="replace")
         os.replace(temp, dest)
     except OSError as exc:
         if temp.parent.is_dir():

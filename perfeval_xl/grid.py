@@ -190,6 +190,10 @@ def _gate(path: Path, budget, sheets_for) -> tuple[bytes, zipfile.ZipFile, list[
         raise FormReadError(_TRUNCATED.format(name=path.name)) from None
     except Exception:  # noqa: BLE001  XML that no parser of ours reads (a DTD, broken markup): openpyxl fails too
         raise FormReadError(_CORRUPT.format(name=path.name)) from None
+    missing = [sheet for sheet, part in parts.items() if part not in package.NameToInfo]
+    if missing:  # both readers fail on it, each in its own words: say it once, the same way
+        raise FormReadError(f"{path.name}：工作表“{missing[0]}”的内容在文件中缺失，文件已损坏。请在 Excel 中用“打开并修复”"
+                            f"后另存，或重新获取文件。")
     wanted = sheets_for(names, list(parts)) if sheets_for else None
     checked_archive(package, path.name, wanted or None, budget, directory=False)
     return data, package, wanted or None
@@ -289,7 +293,7 @@ def _check_start(head: bytes, path: Path) -> None:
         try:
             with olefile.OleFileIO(str(path)) as ole:
                 encrypted = ole.exists("EncryptionInfo") or ole.exists("EncryptedPackage")
-        except OSError:
+        except Exception:  # noqa: BLE001  a damaged OLE file (olefile raises OSError, ValueError…): still not .xlsx
             encrypted = False
         if encrypted:
             raise FormReadError(f"{name}：工作簿设置了打开密码，无法读取。请在 Excel 中取消密码（文件→信息→保护工作簿→用密码进行加密，清空密码）后另存。")
