@@ -31,7 +31,7 @@ from typing import Any, Callable
 from .grid import FormReadError
 
 # Imported once in the fork server, so each new worker starts with them loaded (a replaced worker costs a fork).
-_PRELOAD = ["perfeval_xl.xlsx_io", "perfeval_xl.summary", "python_calamine", "openpyxl"]
+_PRELOAD = ["perfeval_xl.xlsx_io", "perfeval_xl.summary", "python_calamine"]  # not openpyxl: checks never need it
 
 
 @dataclass(frozen=True)
