@@ -61,7 +61,7 @@ _CELL_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _CELL_REF_RE = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br\s*=\s*["']\$?([A-Za-z]{1,4})\$?(\d{1,9})["']""")
 # A merged range's far corner (after the colon, or its only cell).
 _MERGE_RE = re.compile(rb"""mergeCell\s+ref\s*=\s*["'](?:[^"':]*:)?\$?([A-Za-z]{1,4})\$?(\d{1,9})["']""")
-_ROW_OR_CELL_RE = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c)([\s/>][^>]*)?>")
+_ROW_OR_CELL_RE = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c)(\s[^>]*)?/?>")
 _R_ATTR_RE = re.compile(rb"""\br\s*=\s*["']\$?([A-Za-z]{0,4})\$?(\d{0,9})["']""")
 _MB = 2**20
 
@@ -296,15 +296,18 @@ def _decompressed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
         for at in range(0, len(raw), _CHUNK):
             yield bytes(raw[at:at + _CHUNK])
         return
+    # Fed 64 kB at a time: zlib copies the input it has not consumed yet (unconsumed_tail) on every call.
     inflate = zlib.decompressobj(-15)
-    pending = raw
-    while True:
+    position, pending = 0, b""
+    while not inflate.eof:
+        if not pending:
+            if position >= len(raw):
+                break
+            pending, position = raw[position:position + 65_536], position + 65_536
         chunk = inflate.decompress(pending, _CHUNK)
+        pending = inflate.unconsumed_tail
         if chunk:
             yield chunk
-        pending = inflate.unconsumed_tail
-        if inflate.eof or not pending and not chunk:
-            break
     if not inflate.eof:
         rest = inflate.flush()
         if rest:

@@ -35,7 +35,9 @@ def _shown_name(path: Path) -> str:
 def test_every_command_answers_in_chinese_with_the_documented_exit_code(kind, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    prepared = {command: argv_for(command, kind, work) for command in COMMANDS}
+    # summary checks in its own process here (--jobs 1): starting a worker pool per kind would double the test's time;
+    # its pool is tested in test_summary.py and test_isolation.py, and scripts/hostile_table.py runs the default
+    prepared = {command: argv_for(command, kind, work, summary_jobs="1") for command in COMMANDS}
     before = {command: snapshot(target.parent) for command, (_, target) in prepared.items()}
     started = {command: launch(argv, work) for command, (argv, _) in prepared.items()}
     for command, (argv, target) in prepared.items():

@@ -90,17 +90,24 @@ def example_entries(replace: dict[str, tuple[bytes, int, int]] | None = None) ->
 
 
 @lru_cache(maxsize=None)
-def repeated_deflate(head: bytes, block: bytes, copies: int, tail: bytes) -> tuple[bytes, int, int]:
+def repeated_deflate(head: bytes, block: bytes, copies: int, tail: bytes, crc: bool = True) -> tuple[bytes, int, int]:
     """head + block * copies + tail, deflated in a few kB: (payload, crc, size). Each block is compressed after a
-    full flush, which resets the compressor, so one block's bytes can be repeated."""
+    full flush, which resets the compressor, so one block's bytes can be repeated. `crc=False` leaves the CRC 0
+    (computing it reads every byte of the bomb)."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
     first = compressor.compress(head) + compressor.flush(zlib.Z_FULL_FLUSH)
     one = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
     last = compressor.compress(tail) + compressor.flush()
-    crc = zlib.crc32(head)
-    for _ in range(copies):
-        crc = zlib.crc32(block, crc)
-    crc = zlib.crc32(tail, crc)
+    checksum = 0
+    if crc:
+        checksum = zlib.crc32(head)
+        many = block * 100
+        for _ in range(copies // 100):
+            checksum = zlib.crc32(many, checksum)
+        for _ in range(copies % 100):
+            checksum = zlib.crc32(block, checksum)
+        checksum = zlib.crc32(tail, checksum)
+    crc = checksum
     return first + one * copies + last, crc, len(head) + len(block) * copies + len(tail)
 
 
@@ -213,12 +220,13 @@ def _huge_cell_text(folder: Path) -> Path:
         b'<row r="900"><c r="K900" t="inlineStr"><is><t>' + text + b"</t></is></c></row>")}))
 
 
-@kind("deep-nesting", "单元格内 2 万层嵌套的 XML 元素（两个读取器都能读，只取出文字）", True)
+@kind("deep-nesting", "工作表末尾的扩展区里 2 万层嵌套的 XML 元素（两个读取器都跳过它）", True)
 def _deep_nesting(folder: Path) -> Path:
     depth = 20_000
-    return write(folder, "深层嵌套.xlsx", rewritten({SHEET: with_rows(
-        b'<row r="900"><c r="K900" t="inlineStr"><is>' + b"<r>" * depth + b"<t>x</t>" + b"</r>" * depth
-        + b"</is></c></row>")}))
+    nested = b"<x:a>" * depth + b"</x:a>" * depth
+    return write(folder, "深层嵌套.xlsx", rewritten({SHEET: lambda d: d.replace(
+        b"</worksheet>", b'<extLst><ext uri="{00000000-0000-0000-0000-000000000000}" xmlns:x="urn:x">' + nested
+        + b"</ext></extLst></worksheet>")}))
 
 
 @kind("many-sheets", "工作簿里有 100 个工作表", True)

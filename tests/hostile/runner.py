@@ -181,8 +181,9 @@ def fresh(kind: Kind, folder: Path) -> Path:
     return kind.build(folder)
 
 
-def argv_for(command: str, kind: Kind, work: Path) -> tuple[list[str], Path]:
-    """The command line for `command` on `kind`, built in its own folder under `work`; returns (argv, input)."""
+def argv_for(command: str, kind: Kind, work: Path, summary_jobs: str = "2") -> tuple[list[str], Path]:
+    """The command line for `command` on `kind`, built in its own folder under `work`; returns (argv, input).
+    `summary_jobs` "1" checks in summary's own process (no worker pool to start: the test's choice, for speed)."""
     target = fresh(kind, work / command.replace(" ", "").replace("-", ""))
     if command == "check":
         return ["check", str(target)], target
@@ -196,7 +197,7 @@ def argv_for(command: str, kind: Kind, work: Path) -> tuple[list[str], Path]:
         return ["clear", str(target)], target
     if command == "summary":
         shutil.copyfile(GOOD, target.parent / GOOD.name)
-        return ["summary", str(target.parent), "--output", str(work / "汇总.xlsx"), "--jobs", "2"], target
+        return ["summary", str(target.parent), "--output", str(work / "汇总.xlsx"), "--jobs", summary_jobs], target
     raise ValueError(command)
 
 
