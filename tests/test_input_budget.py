@@ -145,3 +145,19 @@ def test_a_file_over_the_size_limit_is_not_read(tmp_path, monkeypatch):
 
 def test_check_reads_the_example_as_before():
     assert check_file(EXAMPLE).total == pytest.approx(72.62, abs=0.005)
+
+
+def test_a_broken_policy_file_is_named_and_said_in_chinese(tmp_path):
+    from perfeval_xl.policy import PolicyError, load_policy
+
+    broken = tmp_path / "本市口径.toml"
+    broken.write_text('name = "本市"\n[severity\nB205 = "error"\n', encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(str(broken))
+    message = str(caught.value)
+    assert message.startswith(f"评分口径文件 {broken} 格式有误：第 2 行第 10 列附近不符合 TOML 写法")
+    assert not any(word in message for word in ("Expected", "Invalid", "line", "column"))
+    folder = tmp_path / "口径.toml"
+    folder.mkdir()
+    with pytest.raises(PolicyError, match=r"口径.toml 不是普通文件"):
+        load_policy(str(folder))
