@@ -58,8 +58,10 @@ class WorkerLimitError(FormReadError):
 
 
 def _limit_memory(memory_bytes: int) -> None:
-    import resource
-
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits; the wall clock still applies (a Job Object would be the equivalent)
+        return
     try:
         resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
     except (ValueError, OSError):  # a hard limit below ours already applies: keep it
