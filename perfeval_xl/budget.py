@@ -10,8 +10,9 @@ whole used range. A small zip can expand to hundreds of millions of cells. So be
   cells and the real extent from the cells' own `r` references (and merged ranges), not the `<dimension>` tag; and
   the shared strings.
 
-Every worksheet is scanned, not just the form's: openpyxl (--output, clear) loads them all, and `check` must refuse
-exactly what `--output` refuses. A template's other sheets are a few kB.
+The fast reader (check, summary) has the sheets it will read scanned, and calamine reads no other; openpyxl
+(--output, --in-place, clear) loads every sheet, so all are scanned for it. A form whose extra sheet is over budget
+is checked, and a copy of it is refused, each with a message naming the file and the limit.
 
 The limits are far above any real form (a form is at most a few thousand cells). Over a limit: one FormReadError,
 a Chinese sentence naming the file and the limit.
@@ -77,17 +78,13 @@ def _size(n: float) -> str:
     return f"{n / _MB:.0f} MB" if n >= _MB else f"{n / 1024:.0f} KB"
 
 
-class _Refused(Exception):
-    pass
-
-
 def check_budget(data: bytes | zipfile.ZipFile, name: str, sheets: list[str] | None = None,
                  budget: Budget = DEFAULT_BUDGET) -> None:
     """Raise FormReadError (Chinese, naming `name` and the limit) when the workbook would cost more than `budget`.
 
-    `data` is the file's bytes or the open zip. `sheets` names the worksheets to scan (None: every worksheet; the
-    readers pass None so that check and --output refuse the same files). Parts are read in chunks: a bomb is refused
-    after at most one limit's worth of decompressed data."""
+    `data` is the file's bytes or the open zip. `sheets` names the worksheets to scan (None: every worksheet, as
+    openpyxl loads them all; the fast reader passes the sheets it will read). Parts are inflated in chunks: a bomb
+    is refused after at most one limit's worth of decompressed data."""
     checked_archive(data, name, sheets, budget)
 
 
@@ -113,10 +110,9 @@ def checked_archive(data: bytes | zipfile.ZipFile, name: str, sheets: list[str] 
             _scan_shared_strings(archive, name, budget)
         if sheets != []:
             _scan_sheets(archive, name, sheets, budget)
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError,
+            IndexError):
         # a damaged or encrypted part, an unsupported compression method: the readers would fail on it too
-        if isinstance(exc, FormReadError):
-            raise
         raise FormReadError(f"{name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，"
                             f"或重新获取文件。") from None
     return archive

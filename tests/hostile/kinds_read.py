@@ -299,6 +299,17 @@ def _bad_crc(folder: Path) -> Path:
     return write(folder, "校验不符.xlsx", bytes(data))
 
 
+@kind("corrupt-deflate", "工作表部件的压缩数据中间有一段被破坏（解压出错）", False)
+def _corrupt_deflate(folder: Path) -> Path:
+    with zipfile.ZipFile(EXAMPLE) as src:
+        sheet = src.read(SHEET)
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    payload = bytearray(compressor.compress(sheet) + compressor.flush())
+    payload[len(payload) // 3:len(payload) // 3 + 16] = b"\xff" * 16
+    return write(folder, "压缩数据损坏.xlsx", raw_zip(example_entries({SHEET: (bytes(payload), zlib.crc32(sheet),
+                                                                                   len(sheet))})))
+
+
 @kind("empty-zip", "空的压缩包，改名为 .xlsx", False)
 def _empty_zip(folder: Path) -> Path:
     out = io.BytesIO()
