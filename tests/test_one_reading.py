@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from hostile.kinds_read import KINDS
+from hostile.runner import all_kinds
 from perfeval_xl.grid import FormReadError, GridBook, grids_from_openpyxl, read_with_calamine
 from perfeval_xl.xlsx_io import _load_openpyxl
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").rglob("*.xlsx"))
+KINDS = all_kinds()  # the read side's and, once merged, the write side's
 READABLE = [k for k in KINDS if k.readable]
 
 
