@@ -213,9 +213,8 @@ def _open_zip(data: bytes, name: str) -> zipfile.ZipFile:
 def _read_checked(path: Path, max_bytes: int | None = None) -> bytes:
     """The whole file, read once: a regular file (a symlink only to one), never a FIFO, device or socket, which
     would block or never end. Opened without blocking and checked on the open handle, so a file swapped for a FIFO
-    after the check cannot hang us either. The first bytes are checked before the rest is read, so a large file of
-    another kind is not read whole; a file over `max_bytes` is not read at all, and one that changes while it is
-    read is refused (a half-copied file would otherwise read as damaged, or as something it is not)."""
+    after the check cannot hang us either. A file over `max_bytes` is not read at all, and one that changes while it
+    is read is refused (a half-copied file would otherwise read as damaged, or as something it is not)."""
     _check_path(path)
     try:
         fd = os.open(path, _READ_FLAGS)
@@ -230,9 +229,8 @@ def _read_checked(path: Path, max_bytes: int | None = None) -> bytes:
             raise FormReadError(f"{path.name}：文件大小 {size / 2**20:.0f} MB，超过本工具的上限 "
                                 f"{max_bytes / 2**20:.0f} MB。自评表通常只有几十 KB；请确认是否选错了文件，"
                                 f"或删去无关的工作表和图片后另存再试。")
-        _check_start(os.read(fd, 8), path)
-        os.lseek(fd, 0, os.SEEK_SET)
-        data = os.read(fd, size + 1)  # one more than it should have: a file that grew shows
+        data = os.read(fd, size + 1)  # one more than it should have: a file that grew shows (size is at most max_bytes)
+        _check_start(data[:8], path)
         while len(data) < size and (more := os.read(fd, size + 1 - len(data))):  # a pipe-like file system
             data += more
         after = os.fstat(fd)
