@@ -45,6 +45,20 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
     return paths
 
 
+def no_workbooks_message(inputs: list[str]) -> str:
+    """Nothing to work on: say where we looked (a folder named x.xlsx is a folder too)."""
+    where = "、".join(inputs)
+    folders = [text for text in inputs if Path(text).is_dir()]
+    if folders and len(folders) == len(inputs):
+        return f"{where}：文件夹中没有找到要校验的工作簿（.xlsx、.xlsm）。请确认文件夹是否选对。"
+    return f"{where}：没有找到要校验的工作簿（.xlsx、.xlsm）。"
+
+
+def real_path(path: Path) -> Path:
+    """The path with its links followed as far as they go: never raises (Path.resolve does on a symlink loop)."""
+    return Path(os.path.realpath(path))
+
+
 def evaluation_record(path: Path, evaluation: Evaluation, written: Path | None = None) -> dict:
     """One form as JSON (the `--json` output and the summary's source)."""
     form = evaluation.form
@@ -114,7 +128,7 @@ def cmd_check(args) -> int:
         return EXIT_UNREADABLE
     paths = expand_inputs(args.files)
     if not paths:
-        print("没有找到要校验的工作簿（.xlsx）。", file=sys.stderr)
+        print(no_workbooks_message(args.files), file=sys.stderr)
         return EXIT_UNREADABLE
     status, records = EXIT_OK, []
     destinations: dict[Path, Path] = {}
@@ -122,9 +136,9 @@ def cmd_check(args) -> int:
         try:
             if args.output or args.in_place:
                 dest = Path(args.output) / path.name if args.output else path
-                if args.output and dest.resolve() == path.resolve():
+                if args.output and real_path(dest) == real_path(path):
                     raise FormReadError(f"{path.name}：输出文件夹与原文件相同，会覆盖原文件；请换一个文件夹或使用 --in-place。")
-                earlier = destinations.setdefault(dest.resolve(), path)
+                earlier = destinations.setdefault(real_path(dest), path)
                 if earlier != path:
                     raise FormWriteError(f"{path}：与 {earlier} 同名，评分后的工作簿都会写成 {dest}，后一个会覆盖"
                                          f"前一个；请分开校验，或先改名。")
@@ -202,12 +216,22 @@ def cmd_clear(args) -> int:
     from .xlsx_io import FormWriteError, clear_workbook
 
     status = EXIT_OK
-    for path in expand_inputs(args.files):
+    paths = expand_inputs(args.files)
+    if not paths:
+        print(no_workbooks_message(args.files), file=sys.stderr)
+        return EXIT_UNREADABLE
+    for path in paths:
         dest = Path(args.output) / path.name if args.output else path
         try:
             restored = clear_workbook(path, dest, backup=not args.output)
         except (FormReadError, FormWriteError) as exc:
-            print(f"{path}: 无法清除：{exc}")
+            print(f"{path}: 无法清除：{reason_without_name(str(exc), path)}")
+            status = EXIT_UNREADABLE
+            continue
+        except Exception as exc:  # a bug: one file, named, not a traceback
+            if os.environ.get("PERFEVAL_XL_DEBUG"):
+                traceback.print_exc()
+            print(f"{path}: 无法清除：处理时程序出错（{type(exc).__name__}），本文件未改动。请把该文件和这条信息发给维护人员。")
             status = EXIT_UNREADABLE
             continue
         if restored or dest != path:

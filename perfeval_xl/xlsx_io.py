@@ -8,6 +8,7 @@ target, then renames it into place: a failure never leaves a half-written workbo
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from .engine import evaluate, resolve_policy
 from .forms import read_form, sheets_to_read
-from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_with_calamine, sniff
+from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_package, read_with_calamine
 from .model import Evaluation, Form
 from .print_layout import fit_row_heights, hide_spare_rows, show_rows, spare_rows
 from .writeback import (MARK_COLOURS, RESULTS_COLUMNS, RESULTS_SHEET, STATE_HEADER, WritePlan, clear_plan, plan,
@@ -81,21 +82,44 @@ def content_openpyxl_drops(path: Path) -> list[str]:
 
 
 def _load_openpyxl(path: Path):
+    """The workbook loaded twice by openpyxl (formulas; cached values), from one read of the file through the same
+    gate as the fast reader (grid.read_package: regular file, format, input budget), so both decide alike."""
     import openpyxl
 
-    sniff(path)
+    data, _ = read_package(path)
+    _read_non_finite_numbers()
     keep_vba = path.suffix.lower() == ".xlsm"  # keep the macros in the copy; openpyxl never runs them
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Data Validation extension is not supported" and the like
-            formulas = openpyxl.load_workbook(path, keep_vba=keep_vba)
-            values = openpyxl.load_workbook(path, data_only=True, read_only=False)
+            formulas = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba)
+            values = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
     except FormReadError:
         raise
     except Exception:
         raise FormReadError(f"{path.name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，"
                             f"或重新获取文件。") from None
     return formulas, values
+
+
+def _read_non_finite_numbers() -> None:
+    """openpyxl casts a number cell's text with int() unless it has "." or "E", so `<v>NaN</v>` or `<v>inf</v>`
+    (which some exporters write, and calamine reads as float) make the whole workbook unreadable for it. Read them
+    as float, as calamine does: one file, one verdict, the same value."""
+    from openpyxl.worksheet import _reader
+
+    if getattr(_reader._cast_number, "perfeval_non_finite", False):
+        return
+    cast = _reader._cast_number
+
+    def cast_number(value):
+        try:
+            return cast(value)
+        except ValueError:
+            return float(value)  # "NaN", "inf", "-Infinity"; anything else still raises ValueError
+
+    cast_number.perfeval_non_finite = True
+    _reader._cast_number = cast_number
 
 
 def _fill_of(cell) -> str:
