@@ -1,0 +1,65 @@
+"""Cell-by-cell comparison of two workbooks, for the exact-restore tests of issue #12 (check → clear = original).
+
+Everything a person sees or typed is compared: value and its type, number format, the fill with every attribute
+(pattern, foreground and background colour as rgb with its alpha, theme with tint, or indexed), the note's text and
+author, and the sheet list.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import openpyxl
+
+
+def _colour(colour) -> tuple | None:
+    if colour is None:
+        return None
+    return (colour.type, colour.value, round(colour.tint or 0.0, 9))
+
+
+def fill_key(fill) -> tuple:
+    if fill is None:
+        return ("none",)
+    if getattr(fill, "tagname", "") == "gradientFill":
+        return ("gradient", fill.type, fill.degree, fill.left, fill.right, fill.top, fill.bottom,
+                tuple((stop.position, _colour(stop.color)) for stop in fill.stop))
+    return ("pattern", fill.fill_type, _colour(fill.fgColor), _colour(fill.bgColor))
+
+
+def cell_key(cell) -> tuple:
+    comment = (cell.comment.text, cell.comment.author) if cell.comment is not None else None
+    value = cell.value
+    return (type(value).__name__, repr(value), cell.number_format, fill_key(cell.fill), comment)
+
+
+def workbook_cells(path: Path) -> tuple[list[str], dict[tuple[str, str], tuple]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(path, keep_vba=Path(path).suffix.lower() == ".xlsm")
+    blank = None
+    cells = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                key = cell_key(cell)
+                if blank is None:
+                    blank = ("NoneType", "None", "General", fill_key(None), None)
+                if key[0] == "NoneType" and key[3] in (("pattern", None, ("rgb", "00000000", 0.0),
+                                                       ("rgb", "00000000", 0.0)),) and key[4] is None \
+                        and key[2] == "General":
+                    continue  # an empty, unstyled cell is the same as no cell
+                cells[(ws.title, cell.coordinate)] = key
+    return wb.sheetnames, cells
+
+
+def differences(original: Path, restored: Path) -> list[str]:
+    """Every cell that differs, as readable lines (empty when the two are the same for a person)."""
+    names_a, a = workbook_cells(original)
+    names_b, b = workbook_cells(restored)
+    lines = [] if names_a == names_b else [f"sheets {names_a} != {names_b}"]
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            lines.append(f"{key[0]}!{key[1]}: {a.get(key)} != {b.get(key)}")
+    return lines
