@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import math
 import posixpath
+import re
 import zipfile
 from pathlib import Path
 
@@ -251,3 +252,74 @@ def raw_numbers(path: Path) -> dict[str, dict[str, str]]:
             if cells:
                 found[sheet] = cells
     return found
+
+
+def openpyxl_reads_every_number() -> None:
+    """Let openpyxl read a number cell whose text is `inf`, `NaN` or `INF`, as calamine does.
+
+    openpyxl's `_cast_number` tries int() unless the text has a ".", "e" or "E", so `<v>NaN</v>` or `<v>inf</v>`
+    makes the whole workbook unreadable for the writer while the checker reads it. float() accepts exactly these
+    spellings; any other text still fails as before. Idempotent."""
+    from openpyxl.worksheet import _reader
+
+    original = _reader._cast_number
+    if getattr(original, "perfeval_reads_every_number", False):
+        return
+
+    def cast_number(value):
+        try:
+            return original(value)
+        except ValueError:
+            return float(value)
+
+    cast_number.perfeval_reads_every_number = True
+    _reader._cast_number = cast_number
+
+
+_RICH_RUN = re.compile(rb"<(?:\w+:)?r>")
+
+
+def has_rich_text(path: Path) -> bool:
+    """Some cell holds text in runs of different fonts (shared or inline rich text)."""
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.endswith(".xml") and (name.startswith("xl/worksheets/") or name.endswith("sharedStrings.xml")):
+                if _RICH_RUN.search(archive.read(name)):
+                    return True
+    return False
+
+
+def keep_rich_text(workbook, path: Path) -> None:
+    """Give cells holding rich text their runs back before saving: the writer's workbook was read with plain text
+    only (the form reader needs strings), and openpyxl would write each such cell in one font. A cell whose text
+    we changed keeps our text."""
+    import warnings
+
+    import openpyxl
+    from openpyxl.cell.rich_text import CellRichText
+
+    if not has_rich_text(path):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rich = openpyxl.load_workbook(path, rich_text=True)
+    for sheet in rich.worksheets:
+        if sheet.title not in workbook.sheetnames:
+            continue
+        target = workbook[sheet.title]
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, CellRichText):
+                    mine = target[cell.coordinate]
+                    if getattr(mine, "value", None) == str(cell.value) and mine.data_type == "s":
+                        mine.value = cell.value
+
+
+_ISO_DATE_CELL = re.compile(rb"<(?:\w+:)?c\s[^>]*?\bt\s*=\s*[\"']d[\"']")
+
+
+def has_iso_date_cells(path: Path) -> bool:
+    """Some cell holds a date as ISO 8601 text (t="d"). openpyxl writes dates as serial numbers unless told to
+    write ISO dates, and a serial number in a cell formatted General shows as 45352, not as the date."""
+    with zipfile.ZipFile(path) as archive:
+        return any(_ISO_DATE_CELL.search(archive.read(part)) for part in sheet_parts(archive).values())

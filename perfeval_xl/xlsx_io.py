@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time as clock_time, timedelta
 from pathlib import Path
 
-from .copy_fidelity import lost_in_copy, raw_numbers
+from .copy_fidelity import (has_iso_date_cells, keep_rich_text, lost_in_copy, openpyxl_reads_every_number,
+                            raw_numbers)
 from .engine import evaluate, resolve_policy
 from .forms import read_form, sheets_to_read
 from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_with_calamine, sniff
@@ -176,8 +177,10 @@ def _unwritable(ws, cells, raws: dict[str, str]) -> dict[str, str]:
     for ref in cells:
         cell = ws[ref]
         if isinstance(cell, MergedCell):
-            top_left = next((str(r).split(":")[0] for r in ws.merged_cells.ranges if ref in r), "")
-            found[ref] = f"{ref} 在合并单元格 {top_left} 的范围内，只有左上角的 {top_left} 能显示内容；未写入，请取消合并后再校验。"
+            area = next((r for r in ws.merged_cells.ranges if ref in r), None)
+            where = f"合并单元格 {area.coord} 的范围内，只有左上角的 {area.start_cell.coordinate} 能显示内容" if area else \
+                "合并单元格的范围内"
+            found[ref] = f"{ref} 在{where}；未写入，如需本工具填写请取消合并后再校验。"
         elif ref in raws or (isinstance(cell.value, float) and not math.isfinite(cell.value)):
             found[ref] = f"{ref} 中的数值“{raws.get(ref, cell.value)}”不是有效数字，本工具无法原样写回；保留原内容，未写入。"
         elif cell.value is not None and not isinstance(cell.value, _CELL_TYPES):
@@ -209,6 +212,7 @@ def score_workbook(path: Path, dest: Path, policy_override: str | None = None, f
 
     in_place = Path(dest).resolve() == Path(path).resolve()
     read_as = FileStamp.of(path) if in_place else None  # before reading: a save made while we work is noticed
+    openpyxl_reads_every_number()
     workbook, values_workbook = _load_openpyxl(path)
     dropped = content_openpyxl_drops(path)
     if dropped and in_place:
@@ -279,6 +283,8 @@ def score_workbook(path: Path, dest: Path, policy_override: str | None = None, f
     rs.freeze_panes = rs.cell(header_row + 1, 1)
     workbook.calculation.fullCalcOnLoad = True  # Excel, WPS and LibreOffice recompute the form's formulas on open
     _keep_raw_numbers(workbook, raws)
+    keep_rich_text(workbook, path)
+    workbook.iso_dates = has_iso_date_cells(path)  # a date typed as ISO text stays one (see has_iso_date_cells)
 
     lost = list(dropped)
 
@@ -357,6 +363,7 @@ def clear_file(path: Path, dest: Path, backup: bool = True) -> Cleared:
 
     in_place = Path(dest).resolve() == Path(path).resolve()
     read_as = FileStamp.of(path) if in_place else None
+    openpyxl_reads_every_number()
     workbook, values_workbook = _load_openpyxl(path)
     if RESULTS_SHEET not in workbook.sheetnames:
         return Cleared(0)
@@ -384,6 +391,8 @@ def clear_file(path: Path, dest: Path, backup: bool = True) -> Cleared:
             _set_our_note(ws[cell], None, Comment)
     del workbook[RESULTS_SHEET]
     _keep_raw_numbers(workbook, raws)
+    keep_rich_text(workbook, path)
+    workbook.iso_dates = has_iso_date_cells(path)  # a date typed as ISO text stays one (see has_iso_date_cells)
     lost = list(dropped)
 
     def nothing_lost_in_place(copy: Path) -> None:

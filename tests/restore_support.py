@@ -7,10 +7,19 @@ author, and the sheet list.
 
 from __future__ import annotations
 
+import math
+import re
 import warnings
+import zipfile
 from pathlib import Path
 
 import openpyxl
+
+from perfeval_xl.copy_fidelity import openpyxl_reads_every_number
+
+# openpyxl cannot read a number cell whose text is NaN or inf at all; the comparison reads them as floats (the
+# patch only widens openpyxl's parsing) and compares their raw text separately (raw_non_finite, below).
+openpyxl_reads_every_number()
 
 
 def _colour(colour) -> tuple | None:
@@ -54,11 +63,38 @@ def workbook_cells(path: Path) -> tuple[list[str], dict[tuple[str, str], tuple]]
     return wb.sheetnames, cells
 
 
+_CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+
+
+def raw_non_finite(path: Path) -> list[str]:
+    """The raw text of number cells that hold no finite number, per part, in order (`1e999`, `NaN`): read from the
+    XML itself, independently of openpyxl and of the code under test."""
+    found = []
+    with zipfile.ZipFile(path) as archive:
+        for name in sorted(archive.namelist()):
+            if not name.startswith("xl/worksheets/") or not name.endswith(".xml"):
+                continue
+            for attrs, content in _CELL.findall(archive.read(name).decode("utf-8")):
+                kind = re.search(r'\bt="([^"]*)"', attrs)
+                value = re.search(r"<v>([^<]*)</v>", content or "")
+                if (kind and kind.group(1) != "n") or not value or "<f" in content:
+                    continue
+                try:
+                    finite = math.isfinite(float(value.group(1)))
+                except ValueError:
+                    finite = False
+                if value.group(1).strip() and not finite:
+                    found.append(value.group(1))
+    return found
+
+
 def differences(original: Path, restored: Path) -> list[str]:
     """Every cell that differs, as readable lines (empty when the two are the same for a person)."""
     names_a, a = workbook_cells(original)
     names_b, b = workbook_cells(restored)
     lines = [] if names_a == names_b else [f"sheets {names_a} != {names_b}"]
+    if sorted(raw_non_finite(original)) != sorted(raw_non_finite(restored)):
+        lines.append(f"raw numbers {raw_non_finite(original)} != {raw_non_finite(restored)}")
     for key in sorted(set(a) | set(b)):
         if a.get(key) != b.get(key):
             lines.append(f"{key[0]}!{key[1]}: {a.get(key)} != {b.get(key)}")
