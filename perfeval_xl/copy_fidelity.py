@@ -188,9 +188,42 @@ def _empty_part(archive: zipfile.ZipFile, path: str) -> bool:
     return not list(root) and not (root.text or "").strip()
 
 
-def lost_in_copy(original: Path, copy: Path) -> list[str]:
-    """What `copy` (written by openpyxl from `original`) lacks, in Chinese, each kind once; empty when nothing."""
+def _cells_with_content(archive: zipfile.ZipFile, part: str) -> set[str]:
+    """The cells of a worksheet part that hold a value or a formula."""
+    cells = set()
+    try:
+        data = archive.read(part)
+        for _event, element in SafeET.iterparse(io.BytesIO(data)):
+            if _local(element.tag) == "c":
+                if element.get("r") and any(_has_content(child) for child in element):
+                    cells.add(element.get("r"))
+                element.clear()
+    except (KeyError, SafeET.ParseError):
+        pass
+    return cells
+
+
+def _has_content(child) -> bool:
+    """A cell's <v>, <f> or <is> that holds something: a value, a formula (or a shared formula's reference), text."""
+    name = _local(child.tag)
+    if name == "f":
+        return bool((child.text or "").strip() or child.attrib)
+    if name == "v":
+        return bool((child.text or "").strip())
+    if name == "is":
+        return bool("".join(child.itertext()))
+    return False
+
+
+def lost_in_copy(original: Path, copy: Path, emptied: dict[str, set[str]] | None = None,
+                 replaced_sheets: tuple[str, ...] = ()) -> list[str]:
+    """What `copy` (written by openpyxl from `original`) lacks, in Chinese, each kind once; empty when nothing.
+
+    Cell by cell too: a cell that held something in the original and holds nothing in the copy is lost, unless the
+    writer emptied it on purpose (`emptied`: sheet -> cells; `replaced_sheets`: sheets rewritten whole, like
+    校验结果). openpyxl drops, for instance, values hidden under a merged range."""
     lost: list[str] = []
+    emptied = emptied or {}
     with zipfile.ZipFile(original) as before, zipfile.ZipFile(copy) as after:
         kinds_before, kinds_after = _content_types(before), _content_types(after)
         kept_kinds = set(kinds_after.values())
@@ -210,7 +243,15 @@ def lost_in_copy(original: Path, copy: Path) -> list[str]:
         sheets_before, sheets_after = sheet_parts(before), sheet_parts(after)
         for sheet, part in sheets_before.items():
             if sheet not in sheets_after:
+                if sheet not in replaced_sheets:
+                    lost.append(f"工作表“{sheet}”")
                 continue
+            if sheet not in replaced_sheets:
+                gone = _cells_with_content(before, part) - _cells_with_content(after, sheets_after[sheet]) - \
+                    emptied.get(sheet, set())
+                if gone:
+                    shown = "、".join(f"{sheet}!{ref}" for ref in sorted(gone, key=_cell_order)[:5])
+                    lost.append(f"单元格 {shown}{'等' if len(gone) > 5 else ''} 中的内容")
             missing = _sheet_features(before, part) - _sheet_features(after, sheets_after[sheet])
             for feature in sorted(missing):
                 if feature.startswith("ext:"):
@@ -218,6 +259,12 @@ def lost_in_copy(original: Path, copy: Path) -> list[str]:
                 elif feature != "phoneticPr":  # pinyin guides are a Japanese/Chinese typing aid, never on a form
                     lost.append(_SHEET_FEATURES.get(feature, f"工作表“{sheet}”中的 {feature} 设置"))
     return list(dict.fromkeys(lost))
+
+
+def _cell_order(ref: str) -> tuple[int, int, str]:
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    digits = "".join(ch for ch in ref if ch.isdigit())
+    return (int(digits or 0), len(letters), letters)
 
 
 # --- numbers openpyxl cannot write --------------------------------------------------------------------------------

@@ -80,7 +80,8 @@ def content_openpyxl_drops(path: Path) -> list[str]:
         lost.append("图片")
     if has_shapes:
         lost.append("形状或文本框")
-    for prefix, what in (("xl/threadedComments/", "新版批注（批注会话）"), ("xl/embeddings/", "嵌入的对象"),
+    for prefix, what in (("customXml/", "自定义 XML 数据（customXml）"),
+                         ("xl/threadedComments/", "新版批注（批注会话）"), ("xl/embeddings/", "嵌入的对象"),
                          ("xl/ctrlProps/", "表单控件"), ("xl/slicers/", "切片器"), ("xl/timelines/", "日程表")):
         if any(n.startswith(prefix) for n in names):
             lost.append(what)
@@ -291,7 +292,9 @@ def score_workbook(path: Path, dest: Path, policy_override: str | None = None, f
     def nothing_lost_in_place(copy: Path) -> None:
         # The copy as written, against the original, part by part and sheet feature by feature: before it replaces
         # anything, so --in-place never swaps a workbook for one that lacks what openpyxl could not carry.
-        lost.extend(what for what in lost_in_copy(path, copy) if what not in lost)
+        emptied = {form.sheet: {cell for cell, value in write.values.items() if value in (None, "")}}
+        found = lost_in_copy(path, copy, emptied, replaced_sheets=(RESULTS_SHEET,))
+        lost.extend(what for what in found if what not in lost)
         if lost and in_place:
             raise FormWriteError(_loss_refusal(path, lost))
 
@@ -396,7 +399,8 @@ def clear_file(path: Path, dest: Path, backup: bool = True) -> Cleared:
     lost = list(dropped)
 
     def nothing_lost_in_place(copy: Path) -> None:
-        lost.extend(what for what in lost_in_copy(path, copy) if what not in lost)
+        found = lost_in_copy(path, copy, {sheet: set(empty)}, replaced_sheets=(RESULTS_SHEET,))
+        lost.extend(what for what in found if what not in lost)
         if lost and in_place:
             raise FormWriteError(_loss_refusal(path, lost))
 

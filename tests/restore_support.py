@@ -40,13 +40,17 @@ def fill_key(fill) -> tuple:
 def cell_key(cell) -> tuple:
     comment = (cell.comment.text, cell.comment.author) if cell.comment is not None else None
     value = cell.value
-    return (type(value).__name__, repr(value), cell.number_format, fill_key(cell.fill), comment)
+    if type(value).__name__ in ("ArrayFormula", "DataTableFormula"):
+        shown = repr(dict(value)) + repr(getattr(value, "text", None))
+    else:
+        shown = repr(value)  # CellRichText's repr lists every run with its font
+    return (type(value).__name__, shown, cell.number_format, fill_key(cell.fill), comment)
 
 
 def workbook_cells(path: Path) -> tuple[list[str], dict[tuple[str, str], tuple]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        wb = openpyxl.load_workbook(path, keep_vba=Path(path).suffix.lower() == ".xlsm")
+        wb = openpyxl.load_workbook(path, keep_vba=Path(path).suffix.lower() == ".xlsm", rich_text=True)
     blank = None
     cells = {}
     for ws in wb.worksheets:

@@ -324,6 +324,13 @@ def x14_validation(folder: Path) -> Path:
                                                                                  b"</worksheet>")})
 
 
+def value_under_merge(folder: Path) -> Path:
+    """A value left in a cell that a merged range covers (F5 inside E5:J5), as some generators write: openpyxl
+    drops it on reading, so a copy would lose it."""
+    return _patch(folder, "合并区内的值.xlsx", {FORM_PART: _replace_cell(
+        "F5", '<c r="F5" s="14" t="inlineStr"><is><t>被合并区遮住的备注</t></is></c>')})
+
+
 KINDS: list[Kind] = [
     Kind("inf-number", "数值单元格存的是无穷大（1e999 / -1E+400）：原样保留，不清空", inf_number, True, True),
     Kind("nan-number", "数值单元格的文本是 NaN / inf：写回时原样保留", nan_number, True, True),
@@ -349,4 +356,6 @@ KINDS: list[Kind] = [
     Kind("custom-xml-part", "含 customXml 数据部件（OA/文档管理系统写入）：写回会丢失，拒绝 --in-place", custom_xml_part,
          True, False),
     Kind("x14-validation", "引用其他工作表的下拉列表（x14 扩展）：写回会丢失，拒绝 --in-place", x14_validation, True, False),
+    Kind("value-under-merge", "合并区域内被遮住的单元格有值（F5 在 E5:J5 内）：写回会丢失，拒绝 --in-place", value_under_merge,
+         True, False),
 ]
