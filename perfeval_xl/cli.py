@@ -21,6 +21,9 @@ from .writeback import SEVERITY_LABEL, summary_line
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et", ".ods"}
+# What --in-place and clear leave beside a form: numbered backups (x.bak.xlsx, x.bak2.xlsx…) and a result that could
+# not replace a file saved meanwhile (x.perfeval-结果.xlsx). They are not forms to check again.
+_OUR_COPIES = re.compile(r"\.(?:bak\d*|perfeval-结果\d*)$")
 
 
 def _configure_stdout() -> None:
@@ -39,7 +42,7 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
         path = Path(text)
         if path.is_dir():
             paths += sorted(p for p in path.rglob("*") if p.suffix.lower() in WORKBOOK_SUFFIXES
-                            and not p.name.startswith(("~$", ".~")) and ".bak" not in p.suffixes)
+                            and not p.name.startswith(("~$", ".~")) and not _OUR_COPIES.search(p.stem))
         else:
             paths.append(path)
     return paths
@@ -145,9 +148,10 @@ def cmd_check(args) -> int:
                 # An existing file at the destination may hold what someone typed: keep it as .bak, never drop it.
                 checked = score_workbook(path, dest, args.policy, args.family, backup=True)
                 evaluation, written, kept = checked.evaluation, checked.written, checked.backup
-                dropped = checked.dropped or []
+                dropped, unwritten = checked.dropped or [], checked.unwritten
             else:
                 evaluation, written, kept, dropped = check_file(path, args.policy, args.family), None, None, []
+                unwritten = {}
         except FormReadError as exc:
             status = EXIT_UNREADABLE
             what = "无法写入" if isinstance(exc, FormWriteError) else "无法读取"
@@ -168,18 +172,22 @@ def cmd_check(args) -> int:
         if evaluation.errors and status == EXIT_OK:
             status = EXIT_ERRORS
         notice = f"评分后的工作簿 {written} 不含原文件中的{'、'.join(dropped)}（原文件未改动）" if dropped else ""
+        notices = [notice] if notice else []
+        notices += [f"{path.name}：{why}" for why in unwritten.values()]
         record = evaluation_record(path, evaluation, written)
-        if notice:
-            record["notices"] = [notice]
+        if notices:
+            record["notices"] = notices
         records.append(record)
         if not args.json:
             print_evaluation(path, evaluation, args.info)
             if written:
                 print(f"{path}: 已写入评分后的工作簿 {written}")
-            if notice:
-                print(f"{path}: 注意：{notice}")
+            for line in notices:
+                print(f"{path}: 注意：{reason_without_name(line, path)}")
             if kept and args.output:
                 print(f"{path}: 输出文件夹中原有的同名文件已备份为 {kept}")
+            elif kept:
+                print(f"{path}: 原文件已备份为 {kept}")
     if args.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
@@ -213,7 +221,7 @@ def write_report(folder: Path, records: list[dict], quiet: bool = False) -> bool
 
 def cmd_clear(args) -> int:
     """清除标记 on files: what 校验并计分 wrote is taken back, typed values stay."""
-    from .xlsx_io import FormWriteError, clear_workbook
+    from .xlsx_io import FormWriteError, clear_file
 
     status = EXIT_OK
     paths = expand_inputs(args.files)
@@ -223,7 +231,7 @@ def cmd_clear(args) -> int:
     for path in paths:
         dest = Path(args.output) / path.name if args.output else path
         try:
-            restored = clear_workbook(path, dest, backup=not args.output)
+            cleared = clear_file(path, dest, backup=not args.output)
         except (FormReadError, FormWriteError) as exc:
             print(f"{path}: 无法清除：{reason_without_name(str(exc), path)}")
             status = EXIT_UNREADABLE
@@ -234,8 +242,12 @@ def cmd_clear(args) -> int:
             print(f"{path}: 无法清除：处理时程序出错（{type(exc).__name__}），本文件未改动。请把该文件和这条信息发给维护人员。")
             status = EXIT_UNREADABLE
             continue
+        restored = cleared.restored
         if restored or dest != path:
-            print(f"{path}: 已清除校验标记，还原 {restored} 处单元格" + (f"，写入 {dest}" if dest != path else "（原文件备份为 .bak）"))
+            where = f"，写入 {dest}" if dest != path else (f"（原文件备份为 {cleared.backup}）" if cleared.backup else "")
+            print(f"{path}: 已清除校验标记，还原 {restored} 处单元格{where}")
+            if cleared.lost:
+                print(f"{path}: 注意：{dest} 不含原文件中的{'、'.join(cleared.lost)}（原文件未改动）")
         else:
             print(f"{path}: 没有校验标记，无需清除。")
     return status
