@@ -12,7 +12,7 @@ from .model import EMPTY, Cell, Family, Form
 from .policy import Policy
 from .scoring import (TIER_BY_LABEL, TIER_LABELS, Quantitative, RateScore, evident_tier, grade_of, rate_score, round_score,
                       score_quantitative)
-from .values import MONEY_FACTORS_TO_WANYUAN, Parsed, as_amount, as_fraction, format_number, label_key
+from .values import MONEY_FACTORS_TO_WANYUAN, Parsed, as_amount, as_fraction, convert_money, indicator_name, label_key, shown_number
 
 BUDGET_COLUMN_LABEL = {"initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数"}
 
@@ -37,8 +37,8 @@ def amount_of(cell: Cell, form: Form) -> float | None:
     a number typed with its unit (`977300元`) was already converted by the parser."""
     parsed = cell.parsed
     amount = as_amount(parsed)
-    if amount is not None and not parsed.unit and form.amount_unit != "万元":
-        amount *= MONEY_FACTORS_TO_WANYUAN.get(form.amount_unit, 1.0)
+    if amount is not None and not parsed.unit and form.amount_unit != "万元" and form.amount_unit in MONEY_FACTORS_TO_WANYUAN:
+        amount = convert_money(amount, form.amount_unit, "万元")
     return amount
 
 
@@ -96,18 +96,33 @@ class Row:
 
     @property
     def label(self) -> str:
-        """The 三级指标 as typed, or the group it sits in when the name is empty."""
+        """The 三级指标 as typed (without a template slot's `指标1：`), or the group it sits in when the name is empty."""
         name = self.cells.get("name", EMPTY)
         if not name.parsed.is_blank:
-            return " ".join(str(name.value).split())
+            text = " ".join(str(name.value).split())
+            slot_name = indicator_name(text)
+            if slot_name is None:
+                return text
+            if slot_name:
+                return slot_name
         return self.level2 or self.level1 or f"第{self.index + 1}行"
 
     @property
+    def name_is_slot(self) -> bool:
+        """The 三级指标 is only a template slot (`指标1：`, `……`): no name typed."""
+        name = self.cells.get("name")
+        return (name is not None and name.value.__class__ is str and not name.parsed.is_blank
+                and indicator_name(name.value) == "")
+
+    @property
     def has_content(self) -> bool:
+        """Something is typed in the row. A template slot's `指标1：` or `……` alone is not: an empty slot."""
         cells = self.cells
         for key in _CONTENT_KEYS:
             cell = cells.get(key)
             if cell is not None and cell.value is not None and not cell.parsed.is_blank:
+                if key == "name" and cell.value.__class__ is str and indicator_name(cell.value) == "":
+                    continue
                 return True
         return False
 
@@ -212,13 +227,13 @@ def tier_label(tier: str) -> str:
 def _explain_item(item: Item, policy: Policy) -> str:
     if item.suggested is None:
         return "；".join(r.explanation for r in item.results if r.explanation) or "无法按规则计分"
-    weight = format_number(item.weight)
+    weight = shown_number(item.weight)
     scored = [r for r in item.results if r.fraction is not None]
     share = sum(r.fraction for r in scored) / len(scored)
     if share >= 1.0:
         outcome = f"记满分 {weight}"
     else:
-        outcome = f"{weight} × {share * 100:.2f}% = {format_number(item.suggested)}"
+        outcome = f"{weight} × {share * 100:.2f}% = {shown_number(item.suggested)}"
     if not item.is_block:
         return f"{item.results[0].explanation}，{outcome}（{policy.name}）"
     skipped = len(item.results) - len(scored)
@@ -266,7 +281,7 @@ def analyse_score_table_items(rows: list[Row], family: Family, policy: Policy, f
     items = [Item([row], row.number("weight"), row.number("score")) for row in rows if row.has_content]
     for item in items:
         row = item.first
-        rule = computable.get(label_key(row.parsed("name").text))
+        rule = computable.get(label_key(row.label if not row.parsed("name").is_blank else ""))
         numerator = _figure(rule["numerator"], row, funding) if rule else None
         denominator = _figure(rule["denominator"], row, funding) if rule else None
         if rule and numerator is not None and denominator and denominator > 0 and item.weight is not None:
@@ -275,9 +290,9 @@ def analyse_score_table_items(rows: list[Row], family: Family, policy: Policy, f
                 saving = (denominator - numerator) / denominator
                 fraction = 1.0 if numerator <= denominator else denominator / numerator
                 item.suggested = round_score(item.weight * fraction, policy.decimals)
-                item.explanation = (f"{rule['explain']} = ({format_number(denominator)} − {format_number(numerator)}) / "
-                                    f"{format_number(denominator)} = {saving * 100:.2f}%；{format_number(item.weight)} × "
-                                    f"{fraction * 100:.2f}% = {format_number(item.suggested)}（{policy.name}）")
+                item.explanation = (f"{rule['explain']} = ({shown_number(denominator)} − {shown_number(numerator)}) / "
+                                    f"{shown_number(denominator)} = {saving * 100:.2f}%；{shown_number(item.weight)} × "
+                                    f"{fraction * 100:.2f}% = {shown_number(item.suggested)}（{policy.name}）")
             else:
                 outcome = rate_score(numerator, denominator, item.weight, policy, rule["explain"])
                 fraction, item.suggested, item.explanation = min(outcome.rate, 1.0), outcome.score, outcome.explanation

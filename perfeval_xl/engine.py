@@ -9,7 +9,7 @@ from .analysis import Analysis, analyse
 from .checks import run_checks
 from .model import Evaluation, Form, Issue, ItemScore, Output, load_family
 from .policy import DEFAULT_POLICY, Policy, PolicyError, load_policy, shipped_policy_names
-from .values import format_number
+from .values import shown_number
 
 
 def resolve_policy(form: Form, override: str | None = None) -> tuple[Policy, list[Issue]]:
@@ -75,9 +75,9 @@ def proposed_outputs(a: Analysis) -> list[Output]:
     for group in a.groups:
         if group.subtotal_cell.ref and group.score_sum is not None:
             outputs.append(Output(group.subtotal_cell.ref, group.score_sum, "fill",
-                                  f"{group.label}各项得分合计 {format_number(group.score_sum)}"))
+                                  f"{group.label}各项得分合计 {shown_number(group.score_sum)}"))
     if a.total is not None:
         outputs.append(Output(a.form.field_cell("total").ref, a.total, "fill", "各项得分合计"))
         outputs.append(Output(a.form.field_cell("grade").ref, a.grade, "fill",
-                              f"总分 {format_number(a.total)}，{a.policy.grade_rule_text()}（{a.policy.name}）"))
+                              f"总分 {shown_number(a.total)}，{a.policy.grade_rule_text()}（{a.policy.name}）"))
     return [o for o in outputs if o.cell]

@@ -255,7 +255,13 @@ FIRES = [
     case("I316", row(1, "target", "50万元"), "info", "D21",
          "成本指标“设备采购成本”目标值未写比较符，按“≤目标值”（越低越好）计分；建议写明“≤”，如“≤50万元”。"),
     # T 权重与合计
-    case("T401", row(0, "weight", 15), "error", "G60", "各项分值合计为 95，应为 100；请调整分值。"),
+    case("T401", row(0, "weight", 15), "error", "G60", "各项分值合计为 95，应为 100，少 5 分；请调整分值。"),
+    case("T401", row(0, "weight", 25.5), "error", "G60", "各项分值合计为 105.5，应为 100，多 5.5 分；请调整分值。", id="over"),
+    case("T406", field_("total", 104.25), "error", "G60", "总分填为 104.25，超过满分 100 分 4.25 分；请核对各项得分和总分。", 99.5),
+    case("I318", extra_row(1, (None, None, "指标2：", "≥5台", "5台", 5)), "warning", "C21",
+         "三级指标“指标2：”是模板的占位文字，没有写指标名称，但该行填了数值；已作为一项指标读取和计分，请补写指标名称。"),
+    case("I318", extra_row(1, (None, None, "……", "≥5台", "5台", 5)), "warning", "C21", "三级指标“……”是模板的占位文字",
+         id="ellipsis"),
     case("T402", [row(0, "weight", 25), row(2, "weight", 25)], "warning", ("F20", "F22"),
          "产出指标各指标分值合计 55 分，评分口径 national-2020 为 50 分；如有特殊情况可调整，请确认。"),
     case("T402", policy("hb-2020"), "warning", "F20", "产出指标各指标分值合计 50 分，评分口径 hb-2020 为 40 分", id="hb-2020"),
@@ -354,6 +360,13 @@ QUIET = [
     quiet("I315", [], base=legacy_form, id="legacy"),
     quiet("I316", row(1, "target", "≤50万元")),
     quiet("T401", []),
+    quiet("T406", field_("total", 100)),
+    quiet("I318", []),
+    # The blank template's slots left empty: not indicators, so no I301 / I300 row, no share of a weight (T401 quiet).
+    quiet("I318", [extra_row(1, (None, None, "指标1：")), extra_row(2, (None, None, "指标2:")),
+                   extra_row(3, (None, None, "……")), extra_row(4, (None, None, "..."))], id="empty-slots"),
+    quiet("I301", [extra_row(1, (None, None, "指标1：")), extra_row(2, (None, None, "……"))], id="empty-slots"),
+    quiet("T401", [extra_row(1, (None, None, "指标1：", "—", "/"))], id="empty-slot-with-na"),
     quiet("T401", [], base=legacy_form, id="legacy"),
     quiet("T402", []),
     quiet("T403", subtotal("投入", 18.94), base=legacy_form),
@@ -530,3 +543,36 @@ def test_docs_have_one_section_per_code():
         assert f"\n## {code} {entry.title}\n" in text
         assert " ".join(entry.condition.split()) in text
     assert "- 内置评分口径中的调整：gx-130：错误（error）；strict：错误（error）" in text  # I317
+
+
+def test_empty_template_slots_change_nothing():
+    """财预〔2020〕10号's blank template keeps its 三级指标 slots `指标1：`, `指标2：`, `……`: left empty they are not
+    indicators — the issues, the items and the total are those of the same form without them."""
+    clean = run(standard_form())
+    slots = [(None, "质量指标", "指标1："), (None, None, "指标2:"), (None, "时效指标", "……"), (None, None, "..."),
+             (None, None, "指标3：", None, "—")]
+    rows = list(ROWS[:1]) + slots + list(ROWS[1:])
+    with_slots = run(standard_form(rows))
+    assert [(i.code, i.message) for i in with_slots.issues] == [(i.code, i.message) for i in clean.issues]
+    assert [(i.label, i.weight, i.suggested) for i in with_slots.items] == [(i.label, i.weight, i.suggested)
+                                                                              for i in clean.items]
+    assert with_slots.total == clean.total == 99.5
+
+
+def test_a_name_written_on_a_slot_is_the_indicator():
+    rows = [("产出指标", "质量指标", "指标1：工程质量合格", "=100%", "100%", 20)] + list(ROWS[1:])
+    evaluation = run(standard_form(rows))
+    assert evaluation.items[0].label == "工程质量合格"
+    assert "I318" not in {i.code for i in evaluation.issues}
+    assert evaluation.total == 99.5
+
+
+def test_a_bare_actual_is_read_in_the_unit_the_target_was_typed_in():
+    """`﹦ 72890 元` against a bare 72890 is met (72890 元 = 72890 元), not 7.289 万元 against 72890 万元."""
+    evaluation = run(standard_form([("产出指标", "成本指标", "单户补助标准", "﹦ 72890 元", 72890, 20)] + list(ROWS[1:])))
+    first = evaluation.items[0]
+    assert first.suggested == 20  # met exactly: full 分值
+    assert "72890 / =72890元 = 100.00%" in first.explanation
+    assert not {"I304", "I305", "I307"} & {i.code for i in evaluation.issues}
+    unit_note = next(i for i in evaluation.issues if i.code == "I313")
+    assert "已按目标单位“元”理解" in unit_note.message
