@@ -30,6 +30,11 @@ class BudgetAnalysis:
     used_parts_sum: bool  # the 年度资金总额 row was empty or 0, so the 其中 rows were added up
     typed_rate: float | None
     typed_score: float | None
+    labels: dict[str, str] = field(default_factory=lambda: dict(BUDGET_COLUMN_LABEL))  # column key → its name
+
+    @property
+    def denominator_label(self) -> str:
+        return self.labels.get(self.denominator_key, BUDGET_COLUMN_LABEL[self.denominator_key])
 
 
 def amount_of(cell: Cell, form: Form) -> float | None:
@@ -42,9 +47,20 @@ def amount_of(cell: Cell, form: Form) -> float | None:
     return amount
 
 
-def analyse_budget(form: Form, policy: Policy) -> BudgetAnalysis | None:
+def budget_column_labels(family: Family | None) -> dict[str, str]:
+    """What each 项目资金 column is called in explanations: the family's `explain`, else our usual names."""
+    labels = dict(BUDGET_COLUMN_LABEL)
+    if family is not None:
+        for column in family.data.get("budget", {}).get("columns", []):
+            if column.get("explain"):
+                labels[column["key"]] = column["explain"]
+    return labels
+
+
+def analyse_budget(form: Form, policy: Policy, family: Family | None = None) -> BudgetAnalysis | None:
     if not form.budget:
         return None
+    labels = budget_column_labels(family)
     amounts = {row: {col: amount_of(cell, form) for col, cell in cols.items()} for row, cols in form.budget.items()}
     total = amounts.get("total", {})
     parts = [amounts[row] for row in ("current", "carryover", "other") if row in amounts]
@@ -65,13 +81,13 @@ def analyse_budget(form: Form, policy: Policy) -> BudgetAnalysis | None:
         weight = policy.weights.get("budget")
     rate = None
     if denominator and denominator > 0 and executed is not None and weight is not None:
-        what = f"全年执行数 / {BUDGET_COLUMN_LABEL[denominator_key]}" + ("（按其中各项合计）" if used_parts_sum else "")
+        what = f"{labels['executed']} / {labels[denominator_key]}" + ("（按其中各项合计）" if used_parts_sum else "")
         rate = rate_score(executed, denominator, weight, policy, what)
     typed_rate = as_fraction(form.budget_cell("total", "rate").parsed)
     score_parsed = form.budget_cell("total", "score").parsed
     typed_score = score_parsed.number if score_parsed.is_number and not score_parsed.unit else None
     return BudgetAnalysis(amounts, denominator_key, weight, weight_from_policy, rate, used_parts_sum, typed_rate,
-                          typed_score)
+                          typed_score, labels)
 
 
 # --- 绩效指标 / 评分表 rows ------------------------------------------------------------------------------------
@@ -330,6 +346,8 @@ class Analysis:
     total: float | None
     grade: str | None
     memo: dict = field(default_factory=dict)  # facts several checks derive alike, made once (checks._number_cells)
+    weights_printed: bool = True  # the table has a 分值 column (湖北: no; its rows' weights cannot be checked)
+    goal_points: float | None = None  # the indicators' printed points when the form prints them (湖北 80)
 
     @property
     def execution_score_used(self) -> float | None:
@@ -353,7 +371,7 @@ def _level1_matches(level1_key: str, label_key_: str) -> bool:
 
 def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
     rows = _carry_down(form)
-    budget = analyse_budget(form, policy)
+    budget = analyse_budget(form, policy, family)
     funding = funding_amounts(form, family) if family.data.get("funding") else {}
     if family.data.get("score_table"):
         items = analyse_score_table_items(rows, family, policy, funding)
@@ -371,7 +389,15 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
                             round_score(sum(scores), policy.decimals) if scores else None,
                             form.subtotals.get(subtotal_key, Cell()) if subtotal_key else Cell()))
 
-    total_weight = sum(item.weight or 0.0 for item in items) + (budget.weight or 0.0 if budget else 0.0)
+    weights_printed = family.table.get("weights_printed", True)
+    goal_points = form.field_cell("goals_points").parsed
+    goal_points = goal_points.number if goal_points.is_number else None
+    if weights_printed:
+        total_weight = sum(item.weight or 0.0 for item in items) + (budget.weight or 0.0 if budget else 0.0)
+    else:  # no per-row 分值: the points printed for the goals (or what the budget leaves of 100) stand for them
+        budget_weight = budget.weight or 0.0 if budget else 0.0
+        goal_points = goal_points if goal_points is not None else 100.0 - budget_weight
+        total_weight = budget_weight + goal_points
     parts = [item.used_score for item in items if item.used_score is not None]
     execution = None
     if budget is not None:
@@ -380,4 +406,4 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
         parts.append(execution)
     total = round_score(sum(parts), policy.decimals) if parts else None
     return Analysis(form, family, policy, rows, items, budget, funding, groups, total_weight, total,
-                    grade_of(total, policy))
+                    grade_of(total, policy), weights_printed=weights_printed, goal_points=goal_points)

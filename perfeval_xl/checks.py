@@ -231,7 +231,7 @@ def shipped_policies():
 
 
 def _denominator_label(a: Analysis) -> str:
-    return "全年预算数" if a.budget.denominator_key == "annual" else "年初预算数"
+    return a.budget.denominator_label
 
 
 @check("B201", "error", "预算数为空或为 0，无法计算执行率", "全年预算数 为空")
@@ -321,10 +321,12 @@ def budget_score_differs(a: Analysis) -> Iterator[Finding]:
 def budget_denominator_used(a: Analysis) -> Iterator[Finding]:
     """Always says which 预算数 was the denominator: the choice changes the score a lot."""
     if _is_standard(a) and a.budget.rate:
-        other = "年初预算数" if a.budget.denominator_key == "annual" else "全年预算数"
+        other_key = "initial" if a.budget.denominator_key == "annual" else "annual"
+        printed = any(other_key in columns for columns in a.form.budget.values())
+        other = f"如当地要求以{a.budget.labels[other_key]}为分母，请换用相应评分口径。" if printed else ""
         yield Finding(a.form.budget_cell("total", "rate").ref,
                       f"执行率以{_denominator_label(a)}为分母（评分口径 {a.policy.name}）：{a.budget.rate.explanation}。"
-                      f"如当地要求以{other}为分母，请换用相应评分口径。")
+                      f"{other}")
 
 
 @check("B209", "warning", "预算执行分值与评分口径不同", "分值 填 20，口径为 10")
@@ -383,7 +385,7 @@ def indicator_row_incomplete(a: Analysis) -> Iterator[Finding]:
     needed = (("name", "三级指标"), ("target", "年度指标值"), ("actual", "实际完成值")) if _is_standard(a) else (("name", "三级指标"),)
     for item, row in _scored_rows(a):
         missing = [label for key, label in needed if row.parsed(key).kind == "empty"]
-        if row is item.first and item.weight is None and row.parsed("weight").kind == "empty":
+        if row is item.first and item.weight is None and row.parsed("weight").kind == "empty" and a.weights_printed:
             missing.append("分值")
         if missing:
             ref = next((row.cell(k).ref for k, lbl in needed + (("weight", "分值"),) if lbl == missing[0]), "")
@@ -432,8 +434,28 @@ def unmet_without_reason(a: Analysis) -> Iterator[Finding]:
     """A quantitative indicator is not completed (or a qualitative one is not 达成) and 偏差原因分析及改进措施 is empty."""
     for _, r in _results(a):
         unmet = (r.quantitative is not None and not r.quantitative.completed) or r.tier in ("partial", "failed")
-        if unmet and r.row.parsed("reason").is_blank and "reason" in r.row.cells:
-            yield Finding(r.row.cell("reason").ref, f"指标“{r.row.label}”未完成年度指标值，请填写偏差原因分析及改进措施。")
+        reason = _reason_cell(a, r.row)
+        if unmet and reason is not None and _no_reason(reason):
+            yield Finding(reason.ref, f"指标“{r.row.label}”未完成年度指标值，请填写"
+                                      f"{'偏差原因分析及改进措施' if reason is r.row.cells.get('reason') else _form_reason_label(a)}。")
+
+
+def _reason_cell(a: Analysis, row: Row) -> Cell | None:
+    """Where the reason for this row's deviation belongs: its own 偏差原因 cell, or (湖北) the form's one
+    偏差大或目标未完成原因分析 row under the table; None when the form has neither."""
+    if "reason" in row.cells:
+        return row.cells["reason"]
+    return a.form.fields.get("reason")
+
+
+def _no_reason(cell: Cell) -> bool:
+    """Empty, `/`, or a form-wide reason of only 无 (which says there was nothing to explain)."""
+    return cell.parsed.is_blank
+
+
+def _form_reason_label(a: Analysis) -> str:
+    spec = a.family.fields.get("reason", {})
+    return (spec.get("labels") or ["偏差原因分析"])[0]
 
 
 def _over_completed(a: Analysis):
@@ -460,8 +482,9 @@ def over_completed(a: Analysis) -> Iterator[Finding]:
 def over_completed_without_reason(a: Analysis) -> Iterator[Finding]:
     """An over-completed indicator (I306) has an empty 偏差原因分析及改进措施 cell. [GX] requires the reason."""
     for r, ratio in _over_completed(a):
-        if r.row.parsed("reason").is_blank and "reason" in r.row.cells:
-            yield Finding(r.row.cell("reason").ref,
+        reason = _reason_cell(a, r.row)
+        if reason is not None and _no_reason(reason):
+            yield Finding(reason.ref,
                           f"指标“{r.row.label}”超额完成（{percent_text(ratio)}），偏差原因分析及改进措施为空；"
                           f"请说明超额的原因，以及年度指标值是否定得偏低。")
 
@@ -591,6 +614,8 @@ def weights_not_100(a: Analysis) -> Iterator[Finding]:
 def level1_weight_differs(a: Analysis) -> Iterator[Finding]:
     """A first-level group's 分值 add up to something other than the policy's weight (产出 50 / 效益 30 / 满意度 10;
     投入 20 / 过程 20 / 产出 30 / 效果 30). Allowed "如有特殊情况", so only a warning."""
+    if not a.weights_printed:
+        return
     for group in a.groups:
         if group.policy_weight is not None and a.items and abs(group.weight_sum - group.policy_weight) > 0.005:
             first = next((item for item in a.items if item.first.level1 and group.label in item.first.level1), None)
@@ -616,6 +641,34 @@ def total_mismatch(a: Analysis) -> Iterator[Finding]:
     printed = cell.parsed
     if printed.is_number and a.total is not None and abs(printed.number - a.total) > a.policy.score_tolerance:
         yield Finding(cell.ref, f"总分填为 {shown_number(printed.number)}，但各项得分合计为 {shown_number(a.total)}；请更正。", a.total)
+
+
+@check("T407", "error", "指标得分合计超过目标分值", "年度绩效目标（80分），各指标得分合计 82")
+def indicator_scores_above_goal_points(a: Analysis) -> Iterator[Finding]:
+    """The form prints no per-row 分值 (湖北: `年度绩效目标（80分）`) and its indicator scores add up to more than the
+    points printed for the goals (or 100 less the budget's points)."""
+    if a.weights_printed or a.goal_points is None:
+        return
+    scores = [item.typed for item in a.items if item.typed is not None]
+    if scores and sum(scores) > a.goal_points + a.policy.score_tolerance:
+        points = a.form.field_cell("goals_points")
+        over = sum(scores) - a.goal_points
+        yield Finding(points.ref or a.form.field_cell("total").ref,
+                      f"各指标得分合计 {shown_number(sum(scores))}，超过年度绩效目标的 {shown_number(a.goal_points)} 分 "
+                      f"{shown_number(over)} 分；请核对各指标得分。")
+
+
+@check("I319", "info", "表样不列各指标分值，无法逐行核对", "湖北财政项目绩效自评表：年度绩效目标（80分）只有得分列")
+def weights_not_printed(a: Analysis) -> Iterator[Finding]:
+    """The form's layout prints no 分值 (weight) per indicator row (湖北 财政项目绩效自评表). Said once: what is
+    checked instead is the budget score, each row's completion, the indicator scores against the goals' points, the
+    total and the grade."""
+    if a.weights_printed or not a.items:
+        return
+    points = shown_number(a.goal_points) if a.goal_points is not None else "目标"
+    yield Finding(a.form.field_cell("goals_points").ref,
+                  f"本表样不列各指标的分值（权重），无法核对每行得分是否超过其分值、也无法按规则给出每行建议得分；"
+                  f"已核对预算执行得分、各行完成情况、指标得分合计不超过 {points} 分、总分和等次。")
 
 
 @check("T406", "error", "总分超过 100", "总分 填 105")

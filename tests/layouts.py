@@ -255,6 +255,90 @@ def yuan_data() -> dict:
     }
 
 
+# --- 湖北 财政项目绩效自评表 (2020 onwards) ------------------------------------------------------------------------
+
+HUBEI_2020_SOURCE = "https://1wenmi.com/doc/330418.html"
+
+
+def hubei_2020_data() -> dict:
+    """A published, filled 湖北 form: 2020年度长江禁捕项目自评表, 单位名称 农业工作科 (text extraction at
+    HUBEI_2020_SOURCE). Its figures as printed: 年度财政资金总额 预算数 1.56, 执行数 1.56, 执行率 1, 得分 20; 补贴渔船数 6 → 6
+    得分 20; 渔船补贴发放率 100% → 100% 得分 10; 时效 12月底之前完成 得分 10; 退捕渔民抽样调查满意度 90% → ≥90% 得分 40;
+    总分 100; 偏差原因 无; 改进措施 无. Where the extraction ran cells together, the reading is the one whose figures
+    add up to the printed 总分 (20 + 20 + 10 + 10 + 40 = 100)."""
+    return {
+        "title": "2020年度长江禁捕项目自评表",
+        "unit_name": "农业工作科",
+        "report_date": None,
+        "project_name": "渔业成品油价格改革补贴",
+        "department": "区市场监督管理局",
+        "implementing_unit": "农业科",
+        "category": "1、部门预算项目☑   2、市直专项□   3、市对下转移支付项目□",
+        "nature": "1、持续性项目☑   2、新增性项目□",
+        "kind": "1、常年性项目☑   2、延续性项目□   3、一次性项目□",
+        "budget_points": 20,
+        "budget": {"total": {"annual": 1.56, "executed": 1.56, "rate": 1, "score": 20, "weight": 20}},
+        "goal_points": 80,
+        "indicators": [
+            {"level1": "产出指标", "level2": "数量指标", "name": "补贴渔船数", "target": 6, "actual": 6, "score": 20},
+            {"level1": "产出指标", "level2": "质量指标", "name": "渔船补贴发放率", "target": "100%", "actual": "100%",
+             "score": 10},
+            {"level1": "产出指标", "level2": "时效指标", "name": "补贴发放时间", "target": "12月底之前完成",
+             "actual": "12月底之前完成", "score": 10},
+            {"level1": "效益指标", "level2": "服务对象满意度指标", "name": "退捕渔民抽样调查满意度", "target": "90%",
+             "actual": "≥90%", "score": 40},
+        ],
+        "total_score": 100,
+        "reason": "无",
+        "improvement": "无",
+        "note": ("1.预算执行情况口径：预算数为调整后财政资金总额（包括上年结余结转），执行数为资金使用单位财政资金实际支出数。"
+                 "2.定量指标计分原则：正向指标（即目标值为≥X），得分=权重*B/A；反向指标（即目标值为≤X），得分=权重*A/B，"
+                 "得分不得突破权重总额。3.定性指标计分原则：达成预期指标、部分达成预期指标、未达成预期指标三档，分别按照该"
+                 "指标对应分值区间100%-80%、80%-50%、50%-0%合理确定分值。"),
+    }
+
+
+def hubei_2021_data() -> dict:
+    """A 湖北 form designed from the published one, with what it lacks: the title `2021年度财政项目绩效自评表`, 其中 rows
+    with 上年结余结转, a target in 元 met by a bare actual, and one goal not met with its reason. Arithmetic in
+    tests/test_layout.py."""
+    return {
+        "title": "2021年度财政项目绩效自评表",
+        "unit_name": "某县农业农村局",
+        "report_date": "2022年3月15日",
+        "project_name": "高素质农民培育",
+        "department": "某县农业农村局",
+        "implementing_unit": "某县农业技术推广中心",
+        "category": "1、部门预算项目☑   2、省直专项□   3、省对下转移支付项目□",
+        "nature": "1、持续性项目☑   2、新增性项目□",
+        "kind": "1、常年性项目□   2、延续性项目☑   3、一次性项目□",
+        "budget_points": 20,
+        "budget": {
+            "total": {"annual": 120, "executed": 108, "rate": "90%", "score": 18, "weight": 20},
+            "current": {"annual": 100, "executed": 90},
+            "carryover": {"annual": 20, "executed": 18},
+        },
+        "goal_points": 80,
+        "indicators": [
+            {"level1": "产出指标", "level2": "数量指标", "name": "培训农民人数", "target": "≥500人次", "actual": "520人次",
+             "score": 20},
+            {"level1": "产出指标", "level2": "质量指标", "name": "培训合格率", "target": "≥95%", "actual": "96%", "score": 10},
+            {"level1": "产出指标", "level2": "时效指标", "name": "培训按期完成率", "target": "＝100%", "actual": "100%",
+             "score": 10},
+            {"level1": "产出指标", "level2": "成本指标", "name": "人均培训成本", "target": "≤2000元", "actual": 1900,
+             "score": 10},
+            {"level1": "效益指标", "level2": "社会效益指标", "name": "参训农民人均增收", "target": "≥1000元", "actual": "800元",
+             "score": 8},
+            {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "参训农民满意度", "target": "≥90%",
+             "actual": "93%", "score": 10},
+        ],
+        "total_score": 86,
+        "reason": "参训农民人均增收受农产品价格下跌影响，未达到年初目标。",
+        "improvement": "加强产业技能培训与市场对接，结果用于下年预算安排。",
+        "note": "预算数为调整后财政资金总额（包括上年结余结转）。",
+    }
+
+
 # --- Legacy-layout data ----------------------------------------------------------------------------------------
 
 SEED_000_GOAL_ROWS = [
@@ -694,6 +778,79 @@ def write_yuan(path: Path, data: dict | None = None) -> dict[str, str]:
     return where
 
 
+def write_hubei_2020(path: Path, data: dict | None = None) -> dict[str, str]:
+    """The 湖北 财政项目绩效自评表 as printed: columns A:B labels | C 预算数（A）/ 二级指标 … ; the head rows 单位名称 /
+    填报日期, tick rows 项目类别 / 项目属性 / 项目类型; `预算执行情况（万元）（20分）` over 预算数（A） | 执行数（B） |
+    执行率（B/A） | 得分（20分*执行率）; `年度绩效目标（80分）` merged down column A beside 一级 | 二级 | 三级 | 年初目标值（A） |
+    实际完成值（B） | 得分 (no 分值 column); 总分; then the 偏差大或目标未完成原因分析 / 改进措施及结果应用方案 / 备注 rows."""
+    d = data or hubei_2020_data()
+    wb, s = _new_sheet("Sheet1", {"A": 10, "B": 12, "C": 14, "D": 24, "E": 14, "F": 14, "G": 10})
+    where: dict[str, str] = {}
+    s.put("A1", d["title"], "G1", bold=True)
+    where["unit_name"] = s.put("A2", f"单位名称：{d['unit_name']}", "D2")
+    s.put("E2", f"填报日期：{d['report_date'] or ''}", "G2")
+    s.put("A3", "项目名称", "B3")
+    where["project_name"] = s.put("C3", d["project_name"], "G3")
+    s.put("A4", "主管部门", "B4")
+    s.put("C4", d["department"], "D4")
+    s.put("E4", "项目实施单位")
+    s.put("F4", d["implementing_unit"], "G4")
+    for r, label, key in ((5, "项目类别", "category"), (6, "项目属性", "nature"), (7, "项目类型", "kind")):
+        s.put(f"A{r}", label, f"B{r}")
+        s.put(f"C{r}", d[key], f"G{r}")
+    where["budget_points"] = s.put("A8", f"预算执行情况（万元）（{d['budget_points']}分）", "B8")
+    s.put("C8", "预算数（A）")
+    s.put("D8", "执行数（B）")
+    s.put("E8", "执行率（B/A）")
+    s.put("F8", f"得分（{d['budget_points']}分*执行率）", "G8")
+    labels = {"total": "年度财政资金总额", "current": "其中：当年财政拨款", "carryover": "上年结余结转"}
+    r = 9
+    for key in ("total", "current", "carryover"):
+        if key not in d["budget"]:
+            continue
+        row = d["budget"][key]
+        s.put(f"A{r}", labels[key], f"B{r}")
+        s.put(f"C{r}", row.get("annual"))
+        s.put(f"D{r}", row.get("executed"))
+        s.put(f"E{r}", row.get("rate"))
+        s.put(f"F{r}", row.get("score"), f"G{r}")
+        where[f"budget:{key}"] = str(r)
+        r += 1
+    header = r
+    s.row(header, ["一级指标", "二级指标", "三级指标", "年初目标值（A）", "实际完成值（B）", "得分"], start=2)
+    where["header"] = f"B{header}"
+    r = header + 1
+    level1 = level2 = None
+    rows = d["indicators"]
+    l1_start = l2_start = r
+    for i, row in enumerate(rows):
+        if row["level1"] != level1:
+            level1, l1_start = row["level1"], r
+            s.put(f"B{r}", level1)
+        if row["level2"] != level2 or r == l1_start:
+            level2, l2_start = row["level2"], r
+            s.put(f"C{r}", level2)
+        s.row(r, [row["name"], row["target"], row["actual"], row["score"]], start=4)
+        where[f"row:{row['name']}"] = str(r)
+        last = i + 1 == len(rows)
+        if (last or rows[i + 1]["level2"] != level2 or rows[i + 1]["level1"] != level1) and r > l2_start:
+            s.ws.merge_cells(f"C{l2_start}:C{r}")
+        if (last or rows[i + 1]["level1"] != level1) and r > l1_start:
+            s.ws.merge_cells(f"B{l1_start}:B{r}")
+        r += 1
+    s.put(f"A{header}", f"年度绩效目标（{d['goal_points']}分）", f"A{r - 1}")
+    where["goal_points"] = f"A{header}"
+    s.put(f"A{r}", "总分", f"F{r}")
+    where["total"] = s.put(f"G{r}", d["total_score"])
+    r += 1
+    for label, key in (("偏差大或目标未完成原因分析", "reason"), ("改进措施及结果应用方案", "improvement"), ("备注", "note")):
+        s.put(f"A{r}", label, f"B{r}")
+        where[key] = s.put(f"C{r}", d[key], f"G{r}")
+        r += 1
+    save(wb, path)
+    return where
+
+
 # --- Varied figures for benchmarks -----------------------------------------------------------------------------
 
 _NUMBER_IN_TEXT = re.compile(r"\d+(?:\.\d+)?")
@@ -776,6 +933,8 @@ LAYOUTS: dict[str, tuple[Writer, Callable[[], dict], Callable[[dict, int], dict]
     "reordered": (write_reordered, reordered_data, vary_standard, "示例A-列序调整-得分计算方法.xlsx"),
     "hubei": (write_hubei, hubei_data, vary_standard, "示例B-湖北-目标分三列.xlsx"),
     "yuan": (write_yuan, yuan_data, vary_standard, "示例C-金额以元计-其中行.xlsx"),
+    "hubei-2020": (write_hubei_2020, hubei_2020_data, vary_standard, "湖北-2020-长江禁捕-原表样.xlsx"),
+    "hubei-2021": (write_hubei_2020, hubei_2021_data, vary_standard, "示例D-湖北财政项目绩效自评表.xlsx"),
 }
 
 

@@ -66,6 +66,25 @@ def legacy_form() -> Form:
     return form
 
 
+def hubei_form() -> Form:
+    """A clean 湖北 财政项目绩效自评表 (no 分值 column): 预算执行 20 points (100 / 100 → 20), 年度绩效目标 80 points,
+    four goals met and typed 20 each: total 100, 优. Budget C9:F9, goals rows 13–16 (B–G), 总分 G17."""
+    form = Form("hubei", "Sheet1", source="hubei.xlsx")
+    form.fields = {"year": Cell(2021, "A1"), "project_name": Cell("高素质农民培育", "C3"), "department": Cell("某局", "C4"),
+                   "implementing_unit": Cell("某中心", "F4"), "total": Cell(None, "G17"),
+                   "budget_points": Cell(20, "A8"), "goals_points": Cell(80, "A12"), "reason": Cell(None, "C18")}
+    form.budget = {"total": {"annual": Cell(100, "C9"), "executed": Cell(100, "D9"), "rate": Cell(None, "E9"),
+                             "score": Cell(None, "F9"), "weight": Cell(20, "A8")}}
+    goals = [("产出指标", "数量指标", "培训人数", "≥500人次", "500人次", 20),
+             (None, "质量指标", "培训合格率", "≥95%", "96%", 20),
+             ("效益指标", "社会效益指标", "农民增收", "≥1000元", "1000元", 20),
+             ("满意度指标", "服务对象满意度指标", "满意度", "≥90%", "93%", 20)]
+    keys = ["level1", "level2", "name", "target", "actual", "score"]
+    for i, values in enumerate(goals):
+        form.rows.append({key: Cell(value, f"{'BCDEFG'[j]}{13 + i}") for j, (key, value) in enumerate(zip(keys, values))})
+    return form
+
+
 def run(form: Form) -> Evaluation:
     policy, notes = resolve_policy(form)
     return evaluate(form, policy, notes)
@@ -257,6 +276,11 @@ FIRES = [
     # T 权重与合计
     case("T401", row(0, "weight", 15), "error", "G60", "各项分值合计为 95，应为 100，少 5 分；请调整分值。"),
     case("T401", row(0, "weight", 25.5), "error", "G60", "各项分值合计为 105.5，应为 100，多 5.5 分；请调整分值。", id="over"),
+    case("T407", row(0, "score", 23.5), "error", "A12", "各指标得分合计 83.5，超过年度绩效目标的 80 分 3.5 分；请核对各指标得分。",
+         base=hubei_form),
+    case("I319", [], "info", "A12", "本表样不列各指标的分值（权重），无法核对每行得分是否超过其分值", base=hubei_form),
+    case("I305", [row(2, "actual", "800元"), row(2, "score", 16)], "warning", "C18",
+         "指标“农民增收”未完成年度指标值，请填写偏差大或目标未完成原因分析。", base=hubei_form, id="form-reason-row"),
     case("T406", field_("total", 104.25), "error", "G60", "总分填为 104.25，超过满分 100 分 4.25 分；请核对各项得分和总分。", 99.5),
     case("I318", extra_row(1, (None, None, "指标2：", "≥5台", "5台", 5)), "warning", "C21",
          "三级指标“指标2：”是模板的占位文字，没有写指标名称，但该行填了数值；已作为一项指标读取和计分，请补写指标名称。"),
@@ -361,6 +385,11 @@ QUIET = [
     quiet("I316", row(1, "target", "≤50万元")),
     quiet("T401", []),
     quiet("T406", field_("total", 100)),
+    quiet("T407", [], base=hubei_form),
+    quiet("T407", [row(0, "score", 10)], base=hubei_form, id="under"),
+    quiet("I319", []),
+    quiet("I305", [row(2, "actual", "800元"), row(2, "score", 16), field_("reason", "受价格下跌影响")], base=hubei_form,
+          id="form-reason-row"),
     quiet("I318", []),
     # The blank template's slots left empty: not indicators, so no I301 / I300 row, no share of a weight (T401 quiet).
     quiet("I318", [extra_row(1, (None, None, "指标1：")), extra_row(2, (None, None, "指标2:")),
@@ -576,3 +605,13 @@ def test_a_bare_actual_is_read_in_the_unit_the_target_was_typed_in():
     assert not {"I304", "I305", "I307"} & {i.code for i in evaluation.issues}
     unit_note = next(i for i in evaluation.issues if i.code == "I313")
     assert "已按目标单位“元”理解" in unit_note.message
+
+
+def test_a_clean_hubei_form_has_only_its_notes():
+    """No per-row 分值 is no error: no I301 分值, no T401 (20 + 80 = 100), no T402; only B208 and I319, and hb-2020 is
+    chosen by the family itself."""
+    evaluation = run(hubei_form())
+    assert evaluation.policy_name == "hb-2020"
+    assert [(i.code, i.severity) for i in evaluation.issues] == [("B208", "info"), ("I319", "info")]
+    # 20 × 100 / 100 + 4 × 20 = 100 → 优.
+    assert (evaluation.execution_score, evaluation.total, evaluation.grade) == (20, 100, "优")
