@@ -6,12 +6,13 @@ functions, differing only in what their description (families/*.toml) provides.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .model import EMPTY, Cell, Family, Form
 from .policy import Policy
-from .scoring import (TIER_BY_LABEL, TIER_LABELS, Quantitative, RateScore, evident_tier, grade_of, rate_score, round_score,
-                      score_quantitative)
+from .scoring import (TIER_BY_LABEL, TIER_LABELS, Quantitative, RateScore, evident_tier, grade_of, percent_text, rate_score,
+                      round_score, score_quantitative)
 from .values import MONEY_FACTORS_TO_WANYUAN, Parsed, as_amount, as_fraction, convert_money, indicator_name, label_key, shown_number
 
 BUDGET_COLUMN_LABEL = {"initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数"}
@@ -31,6 +32,7 @@ class BudgetAnalysis:
     typed_rate: float | None
     typed_score: float | None
     labels: dict[str, str] = field(default_factory=lambda: dict(BUDGET_COLUMN_LABEL))  # column key → its name
+    scored: bool = True  # False: the block only gives the rate, a table row scores it (scorecard 预算执行率)
 
     @property
     def denominator_label(self) -> str:
@@ -74,20 +76,25 @@ def analyse_budget(form: Form, policy: Policy, family: Family | None = None) -> 
             filled = [p["executed"] for p in parts if p.get("executed") is not None]
             executed = sum(filled) if filled else executed
         used_parts_sum = True
+    scored = family is None or family.data.get("budget", {}).get("scored", True)
     weight_cell = form.budget_cell("total", "weight").parsed
     weight = weight_cell.number if weight_cell.is_number else None
-    weight_from_policy = weight is None
-    if weight is None:
+    weight_from_policy = weight is None and scored
+    if weight is None and scored:
         weight = policy.weights.get("budget")
     rate = None
+    what = f"{labels['executed']} / {labels[denominator_key]}" + ("（按其中各项合计）" if used_parts_sum else "")
     if denominator and denominator > 0 and executed is not None and weight is not None:
-        what = f"{labels['executed']} / {labels[denominator_key]}" + ("（按其中各项合计）" if used_parts_sum else "")
         rate = rate_score(executed, denominator, weight, policy, what)
+    elif denominator and denominator > 0 and executed is not None and not scored:
+        share = executed / denominator
+        rate = RateScore(share, 0.0, f"{what} = {shown_number(executed)} / {shown_number(denominator)} = "
+                                     f"{percent_text(share)}（由绩效指标表中的预算执行率一行计分）")
     typed_rate = as_fraction(form.budget_cell("total", "rate").parsed)
     score_parsed = form.budget_cell("total", "score").parsed
     typed_score = score_parsed.number if score_parsed.is_number and not score_parsed.unit else None
     return BudgetAnalysis(amounts, denominator_key, weight, weight_from_policy, rate, used_parts_sum, typed_rate,
-                          typed_score, labels)
+                          typed_score, labels, scored)
 
 
 # --- 绩效指标 / 评分表 rows ------------------------------------------------------------------------------------
@@ -236,6 +243,14 @@ def _score_indicator_row(row: Row, is_cost: bool, policy: Policy) -> RowResult:
                      explanation=f"定性指标，{how}：{tier_label(tier)}")
 
 
+def _budget_rate_row(row: Row, budget: BudgetAnalysis | None) -> RowResult:
+    """A 预算执行率 row of a scorecard: its share is the money block's rate (capped at 100 %), whatever is typed."""
+    if budget is None or budget.rate is None:
+        return RowResult(row, "unscorable", explanation="项目资金表缺少预算数或执行数，预算执行率无法计算")
+    rate = budget.rate
+    return RowResult(row, "rate", min(max(rate.rate, 0.0), 1.0), explanation=rate.explanation.split("（由")[0])
+
+
 def tier_label(tier: str) -> str:
     return TIER_LABELS[tier]
 
@@ -257,11 +272,15 @@ def _explain_item(item: Item, policy: Policy) -> str:
     return f"{len(item.rows)} 行共用分值 {weight}，按各行完成比例平均{note}：{outcome}（{policy.name}）"
 
 
-def analyse_indicator_items(rows: list[Row], family: Family, policy: Policy) -> list[Item]:
+def analyse_indicator_items(rows: list[Row], family: Family, policy: Policy,
+                            budget: BudgetAnalysis | None = None) -> list[Item]:
     cost_level2 = {entry["label"] for entry in family.table.get("level2", []) if entry.get("cost")}
+    from_budget = {label_key(rule["name"]) for rule in family.table.get("computable", [])
+                   if str(rule.get("numerator", "")).startswith("budget.")}
     items = _group_into_items(rows)
     for item in items:
-        item.results = [_score_indicator_row(row, row.level2 in cost_level2 or "成本" in row.level2, policy)
+        item.results = [_budget_rate_row(row, budget) if from_budget and label_key(row.label) in from_budget
+                        else _score_indicator_row(row, row.level2 in cost_level2 or "成本" in row.level2, policy)
                         for row in item.rows]
         scored = [r.fraction for r in item.results if r.fraction is not None]
         if item.weight is not None and scored and (item.is_block or item.results[0].fraction is not None):
@@ -330,6 +349,7 @@ class Group:
     weight_sum: float
     score_sum: float | None
     subtotal_cell: Cell = field(default_factory=Cell)
+    printed_points: Cell | None = None  # the group label's own points, `项目决策(10分)` → 10 (at that label's cell)
 
 
 @dataclass
@@ -351,11 +371,26 @@ class Analysis:
 
     @property
     def execution_score_used(self) -> float | None:
-        if self.budget is None:
+        if self.budget is None or not self.budget.scored:
             return None
         if self.budget.typed_score is not None:
             return self.budget.typed_score
         return self.budget.rate.score if self.budget.rate else None
+
+
+_POINTS_IN_LABEL = re.compile(r"[(（]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
+
+
+def _printed_points(rows: list[Row], group_key: str) -> Cell | None:
+    """The points a group's label prints (`项目决策(10分)`, `产出指标（50分）`), as a cell at that label."""
+    for row in rows:
+        cell = row.cells.get("level1")
+        if cell is None or cell.value.__class__ is not str or "分" not in cell.value:
+            continue
+        if _level1_matches(label_key(cell.value), group_key):
+            match = _POINTS_IN_LABEL.search(cell.value)
+            return Cell(float(match.group(1)), cell.ref) if match else None
+    return None
 
 
 def _group_weights(family: Family) -> list[tuple[str, str, str | None]]:
@@ -376,7 +411,7 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
     if family.data.get("score_table"):
         items = analyse_score_table_items(rows, family, policy, funding)
     else:
-        items = analyse_indicator_items(rows, family, policy)
+        items = analyse_indicator_items(rows, family, policy, budget)
 
     groups = []
     level1_keys = [label_key(item.first.level1) for item in items]
@@ -387,20 +422,21 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
         groups.append(Group(label, policy.weights.get(weight_key),
                             sum(item.weight or 0.0 for item in members),
                             round_score(sum(scores), policy.decimals) if scores else None,
-                            form.subtotals.get(subtotal_key, Cell()) if subtotal_key else Cell()))
+                            form.subtotals.get(subtotal_key, Cell()) if subtotal_key else Cell(),
+                            _printed_points(rows, key) if members else None))
 
     weights_printed = family.table.get("weights_printed", True)
     goal_points = form.field_cell("goals_points").parsed
     goal_points = goal_points.number if goal_points.is_number else None
     if weights_printed:
-        total_weight = sum(item.weight or 0.0 for item in items) + (budget.weight or 0.0 if budget else 0.0)
+        total_weight = sum(item.weight or 0.0 for item in items) + (budget.weight or 0.0 if budget and budget.scored else 0.0)
     else:  # no per-row 分值: the points printed for the goals (or what the budget leaves of 100) stand for them
         budget_weight = budget.weight or 0.0 if budget else 0.0
         goal_points = goal_points if goal_points is not None else 100.0 - budget_weight
         total_weight = budget_weight + goal_points
     parts = [item.used_score for item in items if item.used_score is not None]
     execution = None
-    if budget is not None:
+    if budget is not None and budget.scored:
         execution = budget.typed_score if budget.typed_score is not None else (budget.rate.score if budget.rate else None)
     if execution is not None:
         parts.append(execution)

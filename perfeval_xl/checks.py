@@ -332,7 +332,7 @@ def budget_denominator_used(a: Analysis) -> Iterator[Finding]:
 @check("B209", "warning", "预算执行分值与评分口径不同", "分值 填 20，口径为 10")
 def budget_weight_differs(a: Analysis) -> Iterator[Finding]:
     """The 预算执行 分值 differs from the policy's weight, or is empty (the policy's weight is then used)."""
-    if not _is_standard(a):
+    if not _is_standard(a) or not a.budget.scored:
         return
     expected = a.policy.weights.get("budget")
     cell = a.form.budget_cell("total", "weight")
@@ -383,8 +383,10 @@ def no_indicators(a: Analysis) -> Iterator[Finding]:
 def indicator_row_incomplete(a: Analysis) -> Iterator[Finding]:
     """A filled row lacks one of 三级指标, 年度指标值, 实际完成值 (standard form), or its 分值 where no block covers it."""
     needed = (("name", "三级指标"), ("target", "年度指标值"), ("actual", "实际完成值")) if _is_standard(a) else (("name", "三级指标"),)
+    judged = a.family.table.get("target_optional", [])
     for item, row in _scored_rows(a):
-        missing = [label for key, label in needed if row.parsed(key).kind == "empty"]
+        missing = [label for key, label in needed if row.parsed(key).kind == "empty"
+                   and not (key == "target" and any(group in row.level1 for group in judged))]
         if row is item.first and item.weight is None and row.parsed("weight").kind == "empty" and a.weights_printed:
             missing.append("分值")
         if missing:
@@ -640,7 +642,29 @@ def total_mismatch(a: Analysis) -> Iterator[Finding]:
     cell = a.form.field_cell("total")
     printed = cell.parsed
     if printed.is_number and a.total is not None and abs(printed.number - a.total) > a.policy.score_tolerance:
-        yield Finding(cell.ref, f"总分填为 {shown_number(printed.number)}，但各项得分合计为 {shown_number(a.total)}；请更正。", a.total)
+        yield Finding(cell.ref, f"{_total_name(a)}填为 {shown_number(printed.number)}，但各项得分合计为 {shown_number(a.total)}；"
+                                f"请更正。", a.total)
+
+
+def _total_name(a: Analysis) -> str:
+    """What the form calls its total: 总分, 综合得分, 自评得分 (families/*.toml, the total field's name)."""
+    return a.family.fields.get("total", {}).get("name", "总分")
+
+
+@check("T408", "error", "一级指标标注的分值与其下各项分值之和不符", "项目决策(10分)，其下参考分值合计 12")
+def group_points_mismatch(a: Analysis) -> Iterator[Finding]:
+    """A first-level label prints its points (`项目决策(10分)`, `产出指标（50分）`) and the 分值 of its rows add up to
+    something else."""
+    if not a.weights_printed:
+        return
+    for group in a.groups:
+        points = group.printed_points
+        if points is None or not a.items or abs(group.weight_sum - points.value) <= 0.005:
+            continue
+        off = group.weight_sum - points.value
+        how = f"多 {shown_number(off)} 分" if off > 0 else f"少 {shown_number(-off)} 分"
+        yield Finding(points.ref, f"{group.label}标注为 {shown_number(points.value)} 分，但其下各指标分值合计 "
+                                  f"{shown_number(group.weight_sum)} 分，{how}；请核对分值或标注。")
 
 
 @check("T407", "error", "指标得分合计超过目标分值", "年度绩效目标（80分），各指标得分合计 82")
@@ -677,7 +701,7 @@ def total_above_100(a: Analysis) -> Iterator[Finding]:
     cell = a.form.field_cell("total")
     printed = cell.parsed
     if printed.is_number and not printed.unit and printed.number > 100 + 1e-9:
-        yield Finding(cell.ref, f"总分填为 {shown_number(printed.number)}，超过满分 100 分 {shown_number(printed.number - 100)} 分；"
+        yield Finding(cell.ref, f"{_total_name(a)}填为 {shown_number(printed.number)}，超过满分 100 分 {shown_number(printed.number - 100)} 分；"
                                 f"请核对各项得分和总分。", a.total if a.total is not None and a.total <= 100 else None)
 
 

@@ -339,6 +339,60 @@ def hubei_2021_data() -> dict:
     }
 
 
+# --- 部门项目支出绩效自评表 as a scorecard (宁夏 / 银川) ------------------------------------------------------------
+
+YINCHUAN_2021_SOURCE = "https://m.yzwku.com/doc/476505.html"
+
+# 一级 (points), 二级, 三级, 参考分值, 指标值(A), 全年实际值(B), 得分 — as printed; None carries the label above down.
+YINCHUAN_2021_ROWS = [
+    ("项目决策(10分)", "项目目标", "完整性", 4, "—", "目标明确、内容细化、目标量化", 4),
+    (None, "项目立项", "相关性", 2, "—", "按照学校管理标准对学校进行管理", 2),
+    (None, None, "可行性", 2, None, "实际工作需求", 2),
+    (None, None, "适当性", 2, None, "有资金测算标准", 2),
+    ("项目管理(25分)", "投入管理", "预算执行率", 10, "—", "100%", 9),
+    (None, "财务管理", "财务管理制度有效性", 7, "—", "财务制度健全，严格执行制度，会计核算规范", 7),
+    (None, "项目实施", "绩效监控有效性", 2, "—", "持续有效", 2),
+    (None, None, "管理制度有效性", 6, "-", "严格执行相关管理制度", 6),
+    ("项目产出(30分)", "数量指标(10分)", "保障人数", 10, "2370人", "2370人", 10),
+    (None, None, "指标2：", None, None, None, None),
+    (None, "质量指标(5分)", "公用经费标准", 5, "符合相关文件要求", "符合相关文件要求", 5),
+    (None, None, "指标2：", None, None, None, None),
+    (None, "时效指标(5分)", "公用经费完成时间", 5, "2021年12月完成", "2021年12月完成", 4),
+    (None, None, "指标2：", None, None, None, None),
+    (None, "成本指标(10分)", "办公所需成本", 4, "15万元", "15万元", 4),
+    (None, None, "维修(维护)所需成本", 3, "35万元", "35万元", 3),
+    (None, None, "绿化、水电费等成本", 3, "14.8万元", "14.8万元", 3),
+    ("项目效益(35分)", "经济效益指标", "指标1：", None, None, None, None),
+    (None, None, "指标2：", None, None, None, None),
+    (None, "社会效益指标", "效果显著", 15, "改善学校的办学条件", "改善学校的办学条件", 13),
+    (None, "生态效益指标", "指标1：", None, None, None, None),
+    (None, None, "指标2：", None, None, None, None),
+    (None, "可持续影响指标", "使学生和老师有个更好的学习和工作环境", 10, "社会认可的办学环境。", "社会认可的办学环境。", 8),
+    (None, None, "指标2：", None, None, None, None),
+    (None, "服务对象满意度指标(10分)", "学生和老师满意度", 10, "≥90%", "95%", 10),
+]
+
+
+def yinchuan_2021_data() -> dict:
+    """A published, filled 银川市本级部门项目支出绩效自评表 (2021年), 初中公用经费, 银川市第六中学 (text extraction at
+    YINCHUAN_2021_SOURCE). Printed: 自评得分 98, 财政审核评分 blank; 年初预算数 64.8, 调整预算数(A) 64.8, 全年执行数(B)
+    64.8, 执行率 100%; the rows as in YINCHUAN_2021_ROWS. The extraction breaks off inside the last row (服务对象满意度,
+    参考分值 10 by the group's 35 = 15 + 10 + 10): it is completed here with the most it can give, 10 of 10, and its
+    wording is ours. Even so the rows add up to 94, not the printed 98."""
+    return {
+        "title": "银川市本级部门项目支出绩效自评表（2021年）",
+        "project_name": "初中公用经费",
+        "department": "银川市教育局",
+        "implementing_unit": "银川市第六中学",
+        "self_score": 98,
+        "review_score": None,
+        "budget": {"total": {"initial": 64.8, "annual": 64.8, "executed": 64.8, "rate": "100%"}},
+        "goal_planned": "保障学校正常工作运行",
+        "goal_actual": "保障了学校正常工作运行",
+        "rows": list(YINCHUAN_2021_ROWS),
+    }
+
+
 # --- Legacy-layout data ----------------------------------------------------------------------------------------
 
 SEED_000_GOAL_ROWS = [
@@ -851,6 +905,71 @@ def write_hubei_2020(path: Path, data: dict | None = None) -> dict[str, str]:
     return where
 
 
+def write_scorecard(path: Path, data: dict | None = None) -> dict[str, str]:
+    """The 银川 scorecard page: head rows with 自评得分 beside 财政审核评分; 项目资金（万元） with 年初预算数 | 调整预算数（A） |
+    全年执行数（B） | 执行率（B/A） and no 分值 / 得分; 年度总体目标; then one table 一级 | 二级 | 三级 | 参考分值 | 指标值（A） |
+    全年实际值（B） | 得分 | 未完成原因分析及改进措施, its groups' points in their labels (项目决策(10分)), the template's
+    `指标2：` slots kept, and no 总分 row."""
+    d = data or yinchuan_2021_data()
+    wb, s = _new_sheet("Sheet1", {"A": 12, "B": 14, "C": 24, "D": 8, "E": 16, "F": 22, "G": 7, "H": 20})
+    where: dict[str, str] = {}
+    s.put("A1", d["title"], "H1", bold=True)
+    s.put("A2", "项目名称", "B2")
+    where["project_name"] = s.put("C2", d["project_name"], "H2")
+    s.put("A3", "主管部门", "B3")
+    s.put("C3", d["department"])
+    s.put("D3", "实施单位", "E3")
+    s.put("F3", d["implementing_unit"], "H3")
+    s.put("A4", "自评得分", "B4")
+    where["total"] = s.put("C4", d["self_score"])
+    s.put("D4", "财政审核评分", "E4")
+    where["review_score"] = s.put("F4", d["review_score"], "H4")
+    s.put("A5", "项目资金\n（万元）", "A6")
+    s.put("B5", None)
+    s.put("C5", "年初预算数")
+    s.put("D5", "调整预算数（A）", "E5")
+    s.put("F5", "全年执行数（B）")
+    s.put("G5", "执行率（B/A）", "H5")
+    total = d["budget"]["total"]
+    s.put("B6", "年度资金总额")
+    s.put("C6", total.get("initial"))
+    where["budget:annual"] = s.put("D6", total.get("annual"), "E6")
+    s.put("F6", total.get("executed"))
+    s.put("G6", total.get("rate"), "H6")
+    s.put("A7", "年度总体目标", "A8")
+    s.put("B7", "年初设定目标", "D7")
+    s.put("E7", "年度总体目标完成情况", "H7")
+    s.put("B8", d["goal_planned"], "D8")
+    s.put("E8", d["goal_actual"], "H8")
+    s.row(9, ["一级指标", "二级指标", "三级指标", "参考分值", "指标值（A）", "全年实际值（B）", "得分", "未完成原因分析及改进措施"])
+    where["header"] = "A9"
+    r = 10
+    rows = d["rows"]
+    l1_start = l2_start = r
+    for i, (level1, level2, name, weight, target, actual, score) in enumerate(rows):
+        if level1:
+            l1_start = r
+            s.put(f"A{r}", level1)
+        if level2:
+            l2_start = r
+            s.put(f"B{r}", level2)
+        s.row(r, [name, weight, target, actual, score, None], start=3)
+        for letter in "CDEFGH":
+            s.ws[f"{letter}{r}"].border = _BORDER
+        if indicator := (name if weight is not None else None):
+            where.setdefault(f"row:{indicator}", str(r))
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        if (nxt is None or nxt[1] or nxt[0]) and r > l2_start:
+            s.ws.merge_cells(f"B{l2_start}:B{r}")
+        if (nxt is None or nxt[0]) and r > l1_start:
+            s.ws.merge_cells(f"A{l1_start}:A{r}")
+        r += 1
+    s.put(f"A{r}", "填表人：", "B{0}".format(r))
+    s.put(f"E{r}", "填报日期：", f"F{r}")
+    save(wb, path)
+    return where
+
+
 # --- Varied figures for benchmarks -----------------------------------------------------------------------------
 
 _NUMBER_IN_TEXT = re.compile(r"\d+(?:\.\d+)?")
@@ -924,6 +1043,26 @@ def vary_legacy(data: dict, seed: int) -> dict:
     return d
 
 
+def vary_scorecard(data: dict, seed: int) -> dict:
+    """Budget scaled and executed varied; typed scores varied within their 参考分值; 自评得分 printed as the sum."""
+    rnd = random.Random(seed)
+    d = copy.deepcopy(data)
+    d["project_name"] = f"{d['project_name']}（样本{seed}）"
+    total = d["budget"]["total"]
+    scale = rnd.uniform(0.4, 3.0)
+    total["initial"] = total["annual"] = round(total["annual"] * scale, 2)
+    total["executed"] = round(total["annual"] * rnd.uniform(0.6, 1.0), 2)
+    total["rate"] = f"{total['executed'] / total['annual'] * 100:.2f}%"
+    rows = []
+    for level1, level2, name, weight, target, actual, score in d["rows"]:
+        if isinstance(weight, (int, float)):
+            score = round(weight * rnd.uniform(0.7, 1.0), 2)
+        rows.append((level1, level2, name, weight, target, actual, score))
+    d["rows"] = rows
+    d["self_score"] = round(sum(row[6] for row in rows if isinstance(row[6], (int, float))), 2)
+    return d
+
+
 Writer = Callable[[Path, dict | None], dict]
 
 # name → (writer, default figures, varier, file name under examples/printed/)
@@ -935,6 +1074,7 @@ LAYOUTS: dict[str, tuple[Writer, Callable[[], dict], Callable[[dict, int], dict]
     "yuan": (write_yuan, yuan_data, vary_standard, "示例C-金额以元计-其中行.xlsx"),
     "hubei-2020": (write_hubei_2020, hubei_2020_data, vary_standard, "湖北-2020-长江禁捕-原表样.xlsx"),
     "hubei-2021": (write_hubei_2020, hubei_2021_data, vary_standard, "示例D-湖北财政项目绩效自评表.xlsx"),
+    "yinchuan-2021": (write_scorecard, yinchuan_2021_data, vary_scorecard, "银川-2021-评分卡-原表样.xlsx"),
 }
 
 

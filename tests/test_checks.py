@@ -85,6 +85,28 @@ def hubei_form() -> Form:
     return form
 
 
+def scorecard_form() -> Form:
+    """A clean 部门项目支出绩效自评表 scorecard: 自评得分 93 in the head (C4) beside 财政审核评分; money block without
+    分值 / 得分 (64.8 / 64.8 = 100 %); rows 10–14: 项目决策(10分) 10 of 10, 项目管理(25分) 预算执行率 10 of 10 (the block's
+    100 %) and 管理制度 15 of 15, 项目产出(35分) 2240人 of ≥2400人 = 93.33 % → 35 × 93.33 % = 32.67, 项目效益(30分) 30 of 30:
+    10 + 25 + 32.67 + 30 = 97.67."""
+    form = Form("scorecard", "Sheet1", source="scorecard.xlsx")
+    form.fields = {"year": Cell(2021, "A1"), "project_name": Cell("初中公用经费", "C2"), "department": Cell("某局", "C3"),
+                   "implementing_unit": Cell("某校", "F3"), "total": Cell(97.67, "C4"), "review_score": Cell(None, "F4")}
+    form.budget = {"total": {"initial": Cell(64.8, "C6"), "annual": Cell(64.8, "D6"), "executed": Cell(64.8, "F6"),
+                             "rate": Cell("100%", "G6")}}
+    rows = [("项目决策(10分)", "项目立项", "立项依据充分性", 10, "—", "依据充分", 10),
+            ("项目管理(25分)", "投入管理", "预算执行率", 10, "—", "100%", 10),
+            (None, "项目实施", "管理制度有效性", 15, "—", "严格执行相关管理制度", 15),
+            ("项目产出(35分)", "数量指标", "保障人数", 35, "≥2400人", "2240人", 32.67),
+            ("项目效益(30分)", "社会效益指标", "办学条件", 30, "明显改善", "明显改善", 30)]
+    keys = ["level1", "level2", "name", "weight", "target", "actual", "score", "reason"]
+    for i, values in enumerate(rows):
+        form.rows.append({key: Cell(value, f"{'ABCDEFGH'[j]}{10 + i}") for j, (key, value) in
+                          enumerate(zip(keys, values + (None,)))})
+    return form
+
+
 def run(form: Form) -> Evaluation:
     policy, notes = resolve_policy(form)
     return evaluate(form, policy, notes)
@@ -276,6 +298,12 @@ FIRES = [
     # T 权重与合计
     case("T401", row(0, "weight", 15), "error", "G60", "各项分值合计为 95，应为 100，少 5 分；请调整分值。"),
     case("T401", row(0, "weight", 25.5), "error", "G60", "各项分值合计为 105.5，应为 100，多 5.5 分；请调整分值。", id="over"),
+    case("T408", row(0, "level1", "产出指标（55分）"), "error", "A20",
+         "产出指标标注为 55 分，但其下各指标分值合计 50 分，少 5 分；请核对分值或标注。"),
+    case("T404", field_("total", 95), "error", "C4", "自评得分填为 95，但各项得分合计为 97.67；请更正。", 97.67, base=scorecard_form,
+         id="scorecard"),
+    case("I307", row(1, "score", 9), "warning", "G11", "指标“预算执行率”填报得分 9，按规则建议 10（全年执行数（B） / 调整预算数（A） = "
+         "64.8 / 64.8 = 100.00%，记满分 10", 10, base=scorecard_form, id="scorecard-budget-rate-row"),
     case("T407", row(0, "score", 23.5), "error", "A12", "各指标得分合计 83.5，超过年度绩效目标的 80 分 3.5 分；请核对各指标得分。",
          base=hubei_form),
     case("I319", [], "info", "A12", "本表样不列各指标的分值（权重），无法核对每行得分是否超过其分值", base=hubei_form),
@@ -292,7 +320,7 @@ FIRES = [
     case("T403", subtotal("投入", 13.25), "error", "G54", "投入小计填为 13.25，但其下各项得分合计为 18.94；请更正小计。", 18.94,
          base=legacy_form),
     case("T404", field_("total", 90), "error", "G60", "总分填为 90，但各项得分合计为 99.5；请更正。", 99.5),
-    case("T404", field_("total", 90), "error", "G60", "总分填为 90，但各项得分合计为 87.72；请更正。", 87.72, base=legacy_form,
+    case("T404", field_("total", 90), "error", "G60", "综合得分填为 90，但各项得分合计为 87.72；请更正。", 87.72, base=legacy_form,
          id="legacy"),
     case("T405", field_("grade", "良"), "error", "G61",
          f"评价等次填为“良”，按总分 99.5 和评分口径 national-2020{CYCLE}应为“优”。", "优"),
@@ -386,6 +414,9 @@ QUIET = [
     quiet("T401", []),
     quiet("T406", field_("total", 100)),
     quiet("T407", [], base=hubei_form),
+    quiet("T408", []),
+    quiet("T408", row(0, "level1", "产出指标（50分）"), id="agrees"),
+    quiet("T404", [], base=scorecard_form, id="scorecard"),
     quiet("T407", [row(0, "score", 10)], base=hubei_form, id="under"),
     quiet("I319", []),
     quiet("I305", [row(2, "actual", "800元"), row(2, "score", 16), field_("reason", "受价格下跌影响")], base=hubei_form,
@@ -615,3 +646,17 @@ def test_a_clean_hubei_form_has_only_its_notes():
     assert [(i.code, i.severity) for i in evaluation.issues] == [("B208", "info"), ("I319", "info")]
     # 20 × 100 / 100 + 4 × 20 = 100 → 优.
     assert (evaluation.execution_score, evaluation.total, evaluation.grade) == (20, 100, "优")
+
+
+def test_a_scorecard_scores_its_budget_rate_row_from_the_money_block():
+    """预算执行率 is a row of 项目管理: 10 × min(64.8 / 64.8, 100 %) = 10; the money block adds no score of its own,
+    so the total is the rows' sum: 10 + 10 + 15 + 32.67 + 30 = 97.67, and its printed 自评得分 97.67 agrees."""
+    evaluation = run(scorecard_form())
+    items = {i.label: i for i in evaluation.items}
+    assert items["预算执行率"].suggested == 10 and items["预算执行率"].weight == 10
+    assert evaluation.execution_rate == 1.0 and evaluation.execution_score is None
+    assert evaluation.total == 97.67 and evaluation.grade == "优"
+    codes = {i.code for i in evaluation.issues}
+    assert not {"T401", "T404", "B209", "I301"} & codes, evaluation.issues
+    # 2240人 / ≥2400人 = 93.33 % → 35 × 93.33 % = 32.67 (typed 32.67): the rule agrees; its reason is missing (I305).
+    assert items["保障人数"].suggested == 32.67 and "I305" in codes

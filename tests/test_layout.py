@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from layouts import (LAYOUTS, hubei_2021_data, write_hubei, write_hubei_2020, write_layout, write_reordered,
-                     write_seed_000_printed, write_seed_004_printed, write_yuan)
+                     write_scorecard, write_seed_000_printed, write_seed_004_printed, write_yuan, yinchuan_2021_data)
 
 from perfeval_xl.cli import main
 from perfeval_xl.engine import evaluate, resolve_policy
@@ -321,6 +321,51 @@ def test_hubei_form_whose_figures_do_not_add_up(tmp_path):
     assert found["I305"].cell == where["reason"] and "偏差大或目标未完成原因分析" in found["I305"].message
 
 
+# --- 部门项目支出绩效自评表 as a scorecard (银川 2021) -------------------------------------------------------------------
+
+
+def test_yinchuan_2021_scorecard_published_form(tmp_path, read):
+    """The published 银川市本级部门项目支出绩效自评表 (2021年) (tests/layouts.py YINCHUAN_2021_SOURCE): 参考分值 before
+    指标值(A), groups with their points in the label, 预算执行率 as a row of 项目管理, 自评得分 in the head rows."""
+    path = tmp_path / "银川-2021.xlsx"
+    where = write_scorecard(path)
+    evaluation = _evaluate(read(path))
+    form = evaluation.form
+    assert form.family == "scorecard" and form.layout.startswith("识别：部门项目支出绩效自评表（评分卡）表样")
+    assert form.fields["year"].value == 2021 and form.fields["implementing_unit"].value == "银川市第六中学"
+    assert (form.fields["total"].value, form.fields["total"].ref) == (98, where["total"])  # 自评得分, head rows
+    assert form.fields["review_score"].ref == where["review_score"]
+    # The template's `指标1：` / `指标2：` slots (8 of them) are no indicators: 4 + 4 + 6 + 3 = 17 scored rows.
+    assert len(evaluation.items) == 17 and not any("指标" in i.label[:3] for i in evaluation.items)
+    assert not any("指标2" in issue.message or "指标1" in issue.message for issue in evaluation.issues)
+    # 参考分值: 项目决策 4 + 2 + 2 + 2 = 10, 项目管理 10 + 7 + 2 + 6 = 25, 项目产出 10 + 5 + 5 + 4 + 3 + 3 = 30,
+    # 项目效益 15 + 10 + 10 = 35: 100, each as its label says (no T401, no T408).
+    assert {"T401", "T408"}.isdisjoint(_codes(evaluation))
+    # 预算执行率 = 全年执行数 64.8 / 调整预算数 64.8 = 100 % → 10 × 100 % = 10; printed 9 → I307 with 10.
+    items = {i.label: i for i in evaluation.items}
+    assert evaluation.execution_rate == 1.0 and items["预算执行率"].suggested == 10 and items["预算执行率"].typed == 9
+    i307 = {i.cell: i.suggested for i in evaluation.issues if i.code == "I307"}
+    assert i307[f"G{where['row:预算执行率']}"] == 10
+    # Typed scores below the rule where target and actual read the same (5 → 4, 15 → 13, 10 → 8): suggestions only.
+    assert i307[f"G{where['row:公用经费完成时间']}"] == 5 and i307[f"G{where['row:效果显著']}"] == 15
+    # Rows: 10 + (9 + 7 + 2 + 6) + (10 + 5 + 4 + 4 + 3 + 3) + (13 + 8 + 10) = 10 + 24 + 29 + 31 = 94 → 优.
+    assert evaluation.total == 94 and evaluation.grade == "优"
+    # The printed 自评得分 98 is more than the rows give (94, and at most 94 whatever the cut-off last row holds): the
+    # one error, at the 自评得分 cell.
+    errors = [i for i in evaluation.issues if i.severity == "error"]
+    assert [(i.code, i.cell, i.suggested) for i in errors] == [("T404", where["total"], 94)]
+    assert "自评得分填为 98，但各项得分合计为 94" in errors[0].message
+
+
+def test_a_scorecard_whose_figures_add_up_has_no_error(tmp_path):
+    data = yinchuan_2021_data()
+    data["self_score"] = 94
+    path = tmp_path / "银川-94.xlsx"
+    write_scorecard(path, data)
+    evaluation = _evaluate(_calamine(path))
+    assert evaluation.total == 94 and _codes(evaluation, "error") == set()
+
+
 # --- The committed examples ------------------------------------------------------------------------------------
 
 
@@ -341,6 +386,7 @@ def test_printed_examples_are_current_and_all_read(tmp_path, capsys):
     totals = {Path(r["file"]).name: (r["total"], r["grade"]) for r in records}
     assert totals["邵阳-2023-原表样.xlsx"] == (72.62, "中") and totals["晋中-2020-原表样.xlsx"] == (87.72, "良")
     assert totals["湖北-2020-长江禁捕-原表样.xlsx"] == (100, "优") and totals["示例D-湖北财政项目绩效自评表.xlsx"] == (86, "良")
+    assert totals["银川-2021-评分卡-原表样.xlsx"] == (94, "优")
 
 
 def test_scored_copy_of_a_printed_form(tmp_path):
