@@ -986,3 +986,85 @@ def _form_from_sheet(book: GridBook, ix: SheetIndex, header: Header, family: Fam
     extra = "；".join([f"工作表“{ix.grid.name}”，表头第 {header.row + 1} 行"] + notes)
     form.layout = f"识别：{family_short_title(family)}（{extra}）"
     return form
+
+
+# --- Explaining a recognition ----------------------------------------------------------------------------------
+
+_FIELD_NAMES = {"project_name": "项目名称", "department": "主管部门", "implementing_unit": "实施单位", "year": "年度",
+                "total": "总分", "grade": "评价等次", "policy": "评分口径"}
+
+
+def explain_recognition(book: GridBook, family: Family | None = None) -> list[str]:
+    """What `recognise` found, line by line, for `check --explain-layout`: the family and the labels that told it,
+    the table header and each column with the label it was found by, the money block, the fields and the printed
+    points. Raises FormReadError as `recognise` does (its message names the labels found and those missing)."""
+    indexes = {name: SheetIndex.build(grid) for name, grid in book.sheets.items() if name != _results_sheet()}
+    chosen = family
+    form = recognise(book, family)  # raises with the message naming what was missing
+    family = chosen or load_family(form.family)
+    ix = indexes[form.sheet]
+    spec = _spec(family)
+    header, _ = _find_header(ix, family)
+    lines = [f"{book.source}：识别为{family_short_title(family)}（families/{family.id}.toml）" +
+             (f"，默认评分口径 {family.data['default_policy']}" if family.data.get("default_policy") else "")]
+    if chosen is not None:
+        lines.append("  依据：按 --family 指定")
+    else:
+        told = [f"“{ix.text(r, c)}”（{ref(r, c)}）" for r, c in ix._find(spec.signals)][:6]
+        if spec.title is not None:
+            told += [f"标题“{ix.text(r, c)}”（{ref(r, c)}）" for r, c, _ in ix.years if spec.title.match(key_of(ix.text(r, c)))][:1]
+        lines.append("  依据：" + ("、".join(told) if told else f"表头含{'、'.join(_column_labels(family)[k][0] for k in spec.required)}"))
+    labels = _column_labels(family)
+    lines.append(f"  绩效指标表：工作表“{form.sheet}”，表头第 {header.row + 1} 行" +
+                 (f"至第 {header.bottom + 1} 行" if header.bottom > header.row else "") + f"，共读到 {len(form.rows)} 行")
+    for key, keys in spec.columns:
+        col = header.columns.get(key)
+        if col is None:
+            continue
+        cell = next(((r, c) for r, c in ix._find(keys) if c == col and header.row <= r <= header.bottom), None)
+        found = f"表头“{' '.join(ix.text(*cell).split())}”（{ref(*cell)}）" if cell else "（由分列表头合成）"
+        lines.append(f"    {labels[key][0]} ← {column_name(col)} 列，{found}")
+    if header.split:
+        lines.append("    年度指标值由 指标性质 / 指标值 / 度量单位 三列合并读取")
+    missing = [labels[key][0] for key, _ in spec.columns if key not in header.columns]
+    if missing:
+        lines.append(f"    本表没有的列：{'、'.join(missing)}")
+    if form.budget:
+        budget = family.data.get("budget", {})
+        column_names = {c["key"]: c["labels"][0] for c in budget.get("columns", [])}
+        column_names.setdefault("weight", "分值（标签中标注）")
+        row_names = {row["key"]: row["labels"][0] for row in budget.get("rows", [])}
+        total = form.budget.get("total", {})
+        where = "、".join(f"{column_names.get(key, key)} {cell.ref}" for key, cell in total.items() if cell.ref)
+        rows = "、".join(row_names.get(key, key) for key in form.budget)
+        lines.append(f"  项目资金：读到 {rows} 行；{row_names.get('total', '年度资金总额')}行 {where}")
+    if form.funding:
+        names = {key: spec.get("name", key) for key, spec in family.data.get("funding", {}).items()}
+        lines.append("  资金：" + "、".join(f"{names.get(key, key)} {cell.ref}" for key, cell in form.funding.items()))
+    shown = []
+    for key, cell in form.fields.items():
+        if key.endswith("_points"):
+            continue
+        name = family.fields.get(key, {}).get("name") or _FIELD_NAMES.get(key, key)
+        shown.append(f"{name} {cell.ref or '（行内）'}")
+    lines.append("  表头字段：" + "、".join(shown))
+    points = [(key, cell) for key, cell in form.fields.items() if key.endswith("_points")]
+    if points:
+        lines.append("  标签中的分值：" + "、".join(f"“{ix.text(*_rc(cell.ref))}” → {cell.value} 分" for _, cell in points))
+    if family.table.get("weights_printed", True) is False:
+        lines.append("  本表样不列各指标分值（权重）：各行得分无法逐项核对（I319）")
+    return lines
+
+
+def column_name(col: int) -> str:
+    from .model import column_letter
+
+    return column_letter(col)
+
+
+def _rc(cell_ref: str) -> tuple[int, int]:
+    letters = "".join(ch for ch in cell_ref if ch.isalpha())
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return int(cell_ref[len(letters):]) - 1, col - 1

@@ -366,6 +366,39 @@ def test_a_scorecard_whose_figures_add_up_has_no_error(tmp_path):
     assert evaluation.total == 94 and _codes(evaluation, "error") == set()
 
 
+# --- check --explain-layout -----------------------------------------------------------------------------------
+
+
+def test_explain_layout_names_the_family_the_columns_and_their_labels(capsys):
+    status = main(["check", "--explain-layout", str(PRINTED / "银川-2021-评分卡-原表样.xlsx"),
+                   str(PRINTED / "湖北-2020-长江禁捕-原表样.xlsx")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "银川-2021-评分卡-原表样.xlsx：识别为部门项目支出绩效自评表（评分卡）表样（families/scorecard.toml）" in out
+    assert "依据：“财政审核评分”（D4）、“参考分值”（D9）" in out
+    assert "参考分值 ← D 列，表头“参考分值”（D9）" in out and "指标值（A） ← E 列，表头“指标值（A）”（E9）" in out
+    assert "自评得分 C4" in out
+    assert "识别为湖北财政项目绩效自评表表样（families/hubei.toml），默认评分口径 hb-2020" in out
+    assert "年初目标值（A） ← E 列，表头“年初目标值（A）”（E10）" in out
+    assert "“预算执行情况（万元）（20分）” → 20 分、“年度绩效目标（80分）” → 80 分" in out
+    assert "本表样不列各指标分值" in out
+    assert "校验" not in out and "错误" not in out  # explains; checks nothing
+
+
+def test_explain_layout_of_a_refused_form_names_what_was_found_and_missing(tmp_path, capsys):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["2021年度财政项目绩效自评表"])
+    ws.append(["年度财政资金总额", 1, 1])
+    ws.append(["一级指标", "二级指标", "三级指标", "年初目标值（A）", "得分"])
+    path = tmp_path / "缺列.xlsx"
+    wb.save(path)
+    status = main(["check", "--explain-layout", str(path)])
+    out = capsys.readouterr().out
+    assert status == 2
+    assert "没有找到“实际完成值（B）”列" in out and "表头只有三级指标、年初目标值（A）、得分" in out
+
+
 # --- The committed examples ------------------------------------------------------------------------------------
 
 
