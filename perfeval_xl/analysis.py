@@ -425,7 +425,8 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
                             form.subtotals.get(subtotal_key, Cell()) if subtotal_key else Cell(),
                             _printed_points(rows, key) if members else None))
 
-    weights_printed = family.table.get("weights_printed", True)
+    # A family whose layout prints no 分值 column, unless this form added one (a unit's own 权重 column).
+    weights_printed = family.table.get("weights_printed", True) or any("weight" in row.cells for row in rows)
     goal_points = form.field_cell("goals_points").parsed
     goal_points = goal_points.number if goal_points.is_number else None
     if weights_printed:

@@ -660,3 +660,16 @@ def test_a_scorecard_scores_its_budget_rate_row_from_the_money_block():
     assert not {"T401", "T404", "B209", "I301"} & codes, evaluation.issues
     # 2240人 / ≥2400人 = 93.33 % → 35 × 93.33 % = 32.67 (typed 32.67): the rule agrees; its reason is missing (I305).
     assert items["保障人数"].suggested == 32.67 and "I305" in codes
+
+
+def test_a_hubei_form_with_a_weight_column_added_is_checked_row_by_row():
+    """Some units add a 权重 column to the 湖北 form: then the rows' weights are there, and checked as usual."""
+    form = hubei_form()
+    for i, cells in enumerate(form.rows):
+        cells["weight"] = Cell(20, f"H{13 + i}")
+    form.rows[2]["actual"].value = "800元"  # 800 / 1000 = 80 % → 20 × 80 % = 16, typed 20
+    form.fields["reason"].value = "受农产品价格下跌影响"
+    evaluation = run(form)
+    codes = {i.code for i in evaluation.issues}
+    assert "I319" not in codes and "T401" not in codes  # 20 + 4 × 20 = 100
+    assert [(i.code, i.suggested) for i in evaluation.issues if i.code == "I307"] == [("I307", 16)]
