@@ -927,7 +927,7 @@ def write_scorecard(path: Path, data: dict | None = None) -> dict[str, str]:
     全年实际值（B） | 得分 | 未完成原因分析及改进措施, its groups' points in their labels (项目决策(10分)), the template's
     `指标2：` slots kept, and no 总分 row."""
     d = data or yinchuan_2021_data()
-    wb, s = _new_sheet("Sheet1", {"A": 12, "B": 14, "C": 24, "D": 8, "E": 16, "F": 22, "G": 7, "H": 20})
+    wb, s = _new_sheet("Sheet1", {"A": 12, "B": 14, "C": 24, "D": 8, "E": 24, "F": 26, "G": 7, "H": 20})
     where: dict[str, str] = {}
     s.put("A1", d["title"], "H1", bold=True)
     s.put("A2", "项目名称", "B2")
