@@ -18,6 +18,7 @@ from .grid import FormReadError, FormWriteError
 from .model import Evaluation, family_ids
 from .policy import PolicyError, load_policy, shipped_policy_names
 from .explain import maybe_explain
+from .values import shown_number
 from .writeback import SEVERITY_LABEL, summary_line
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
@@ -83,7 +84,8 @@ def print_evaluation(path: Path, evaluation: Evaluation, show_info: bool) -> Non
         if issue.severity == "info" and not show_info:
             continue
         where = f"{path}:{sheet}!{issue.cell}" if issue.cell else f"{path}:{sheet}"
-        suggestion = f"（建议值：{issue.suggested}）" if issue.suggested not in (None, "") and "建议" not in issue.message else ""
+        shown = shown_number(issue.suggested) if isinstance(issue.suggested, float) else issue.suggested
+        suggestion = f"（建议值：{shown}）" if issue.suggested not in (None, "") and "建议" not in issue.message else ""
         print(f"{where}: {issue.code} {SEVERITY_LABEL[issue.severity]} {issue.message}{suggestion}")
     print(f"{path}: {summary_line(evaluation)}")
 
