@@ -17,6 +17,8 @@ from pathlib import Path
 from .grid import FormReadError, FormWriteError
 from .model import Evaluation, family_ids
 from .policy import PolicyError, load_policy, shipped_policy_names
+from .explain import maybe_explain
+from .values import shown_number
 from .writeback import SEVERITY_LABEL, summary_line
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
@@ -99,7 +101,8 @@ def print_evaluation(path: Path, evaluation: Evaluation, show_info: bool) -> Non
         if issue.severity == "info" and not show_info:
             continue
         where = f"{path}:{sheet}!{issue.cell}" if issue.cell else f"{path}:{sheet}"
-        suggestion = f"（建议值：{issue.suggested}）" if issue.suggested not in (None, "") and "建议" not in issue.message else ""
+        shown = shown_number(issue.suggested) if isinstance(issue.suggested, float) else issue.suggested
+        suggestion = f"（建议值：{shown}）" if issue.suggested not in (None, "") and "建议" not in issue.message else ""
         print(f"{where}: {issue.code} {SEVERITY_LABEL[issue.severity]} {issue.message}{suggestion}")
     print(f"{path}: {summary_line(evaluation)}")
 
@@ -127,6 +130,8 @@ def cmd_check(args) -> int:
     if args.output and args.in_place:
         print("--output 与 --in-place 只能选一个。", file=sys.stderr)
         return EXIT_UNREADABLE
+    if (explained := maybe_explain(args)) is not None:  # check --explain-layout: say what was recognised, check nothing
+        return explained
     if not policy_option_ok(args.policy):
         return EXIT_UNREADABLE
     paths = expand_inputs(args.files)
@@ -301,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="以 JSON 输出")
     check.add_argument("--info", action="store_true", help="同时列出“提示”级别的信息")
     check.add_argument("--exit-zero", action="store_true", help="发现错误也以 0 退出（文件无法读取时仍为 2）")
+    check.add_argument("--explain-layout", action="store_true", help="只说明识别出的表样、各列及所依据的标签，不校验")
     target = check.add_mutually_exclusive_group()
     target.add_argument("--output", "-o", help="把评分后的工作簿写入此文件夹（原文件不变）")
     target.add_argument("--in-place", action="store_true", help="直接写回原文件（先备份为 .bak.xlsx）")
