@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -39,7 +40,7 @@ from perfeval_xl.grid import parse_area, parse_ref  # noqa: E402
 from perfeval_xl.service.xlwings_protocol import ProtocolError, handle, read_payload  # noqa: E402
 from perfeval_xl.workbook_edit import CLEAR_FILL_MACRO, check_edit  # noqa: E402
 from perfeval_xl.writeback import RESULTS_SHEET  # noqa: E402
-from perfeval_xl.xl import check_active_book, clear_active_book  # noqa: E402
+from perfeval_xl.xl import check_active_book, clear_active_book, read_book  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKBOOKS = sorted((ROOT / "examples").glob("*.xlsx")) + sorted((ROOT / "examples" / "printed").glob("*.xlsx")) + \
@@ -268,6 +269,36 @@ def test_actions_are_small(as_excel_holds_them):
     size = len(json.dumps({"actions": actions}, ensure_ascii=False).encode())
     assert size < 64_000 and len(actions) < 100
     print(f"main: {len(actions)} actions, {size} bytes, {form_cells} form cells written of {used} sent")
+
+
+@pytest.mark.parametrize("path", WORKBOOKS, ids=IDS)
+def test_we_read_the_request_as_xlwings_engine_reads_it(path, as_excel_holds_them):
+    """The same GridBook from the same request: names (print areas and titles too), the sheets a form needs, every
+    value (null and "" empty, ISO texts dates, numbers as sent)."""
+    book = BookModel.from_xlsx(as_excel_holds_them[path.stem])
+    payload = book.payload(include=addin_include(book))
+    theirs, _ = read_book(xw.Book(json=copy.deepcopy(payload)))
+    ours = read_payload(payload).book
+    assert ours.source == theirs.source == path.name
+    assert ours.names == theirs.names
+    if path.parent.name != "printed":
+        assert "Print_Area" in ours.names  # sheet-scoped names arrive as "自评表!Print_Area", keyed without the sheet
+    assert set(ours.sheets) == set(theirs.sheets)
+    for name, grid in theirs.sheets.items():
+        assert _trimmed(ours.sheets[name].values) == _trimmed(grid.values), name
+
+
+def _trimmed(values: list[list]) -> list[list]:
+    """Without trailing empty rows: the engine reads an excluded or empty sheet as one empty cell at A1."""
+    rows = [list(row) for row in values]
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def test_protocol_error_crosses_a_process_pool_intact():
+    error = pickle.loads(pickle.dumps(ProtocolError(422, "请求内容不对。")))
+    assert (error.status, error.message, str(error)) == (422, "请求内容不对。", "请求内容不对。")
 
 
 # --- Requests we refuse ------------------------------------------------------------------------------------------

@@ -32,7 +32,9 @@ What RunServerPython sends (Remote.bas, line numbers of 0.37.8), as a JSON body 
 - The `Authorization` header (auth:= or the AUTH config key) and a 30 s default timeout (l. 295-299).
 
 What it applies (l. 328-339): for a 200 response, `Application.Run action("func"), wb, action` for each of
-`{"actions": [...]}`, in order; any other status shows the response body in a MsgBox. Each action has `func`, `args`
+`{"actions": [...]}`, in order; any other status shows the raw response body, decoded as UTF-8, in a MsgBox
+(WebResponse.cls l. 161-165), so the route should answer an error with the Chinese sentence as a plain-text body.
+The request body is ASCII: ConvertToJson writes every non-ASCII character as \\uXXXX. Each action has `func`, `args`
 (a list: VBA reads args(1), args(2)…), `values`, `sheet_position`, `start_row`, `start_column`, `row_count`,
 `column_count` (0-based; GetRange l. 364-380 takes the rectangle from the four numbers, `wb.Worksheets(pos + 1)`).
 The funcs of the pinned client (l. 541-877): setValues, rangeClearContents, rangeClearFormats, rangeClear,
