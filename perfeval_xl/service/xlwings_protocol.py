@@ -262,6 +262,10 @@ def read_payload(payload: Any, limits: ProtocolLimits = DEFAULT_LIMITS) -> Snaps
     book_name = _expect(book.get("name"), str, "缺少工作簿名称")
     if not book_name or len(book_name) > 255:
         raise _bad("工作簿名称为空或过长")
+    _expect(book.get("active_sheet_index"), int, "缺少活动工作表序号")
+    selection = _expect(book.get("selection"), (str, type(None)), "选定区域不对")
+    if selection is not None and len(selection) > 8_192:
+        raise _bad("选定区域过长")
     sheets = _expect(payload.get("sheets"), list, "缺少 sheets 列表")
     if not sheets:
         raise _bad("sheets 列表为空")
