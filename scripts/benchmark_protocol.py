@@ -29,7 +29,7 @@ from lo import recalculate_all  # noqa: E402
 from test_xlwings_protocol import WORKBOOKS, _has_formulas, addin_include  # noqa: E402
 from vba_client import BookModel  # noqa: E402
 
-from perfeval_xl.service.xlwings_protocol import handle  # noqa: E402
+from perfeval_xl.service.xlwings_protocol import DEFAULT_LIMITS, handle  # noqa: E402
 from perfeval_xl.xl import check_active_book  # noqa: E402
 
 
@@ -61,6 +61,17 @@ def main() -> None:
             engine_ms = _timed(lambda: check_active_book(xw.Book(json=copy.deepcopy(payload))))
             print(f"{path.stem[:34]:34} {request:>9,} {len(actions):>7} {response:>9,} {main_ms:>8.1f} {second_ms:>7.1f} "
                   f"{clear_ms:>8.1f} {engine_ms:>10.1f}")
+    # The most a stranger's request can cost: the payload bound (ProtocolLimits.max_cells) filled with texts, dates
+    # and formulas showing nothing, which take the slow path.
+    limit = DEFAULT_LIMITS.max_cells
+    rows = [[1.5, None, "2024-01-01T00:00:00.000Z", "", "文字"] * 20 for _ in range(limit // 100)]
+    hostile = {"client": "VBA", "version": xw.__version__, "book": {"name": "大.xlsx", "active_sheet_index": 0,
+                                                                    "selection": "A1"},
+               "names": [], "sheets": [{"name": "S", "values": rows, "pictures": [], "tables": []}]}
+    body = json.dumps(hostile)
+    start = time.perf_counter()
+    handle("main", json.loads(body))
+    print(f"\n{limit:,} cells ({len(body) / 1e6:.1f} MB request): handle() {time.perf_counter() - start:.2f} s")
 
 
 if __name__ == "__main__":
