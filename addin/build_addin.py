@@ -507,19 +507,13 @@ def ribbon_callbacks(custom_ui: bytes) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------
 @contextlib.contextmanager
 def _ms_ovba_patched():
-    """Make ms-ovba compress with our compressor (its own corrupts long matches and is slow) and make its output
-    deterministic, then undo. The copy-token fix below is kept for ms-ovba's compressor on its own (tests)."""
+    """Make ms-ovba compress with our compressor and its output deterministic, then undo. Its own compressor
+    computes the maximum copy-token length as ``0xFFFF << bit_count + 3`` instead of ``(0xFFFF >> bit_count) + 3``
+    (MS-OVBA 2.4.1.3.19.3), so long matches decode to garbage, and it is quadratic."""
     import ms_ovba.vbaProject as vba_project_mod
     import ms_ovba_crypto.ms_ovba_crypto as crypto_mod
     from ms_dtyp.filetime import Filetime
     from ms_ovba_compression.ms_ovba import MsOvba
-
-    original_help = MsOvba.__dict__["copytoken_help"]
-
-    def copytoken_help(difference: int) -> dict:
-        help_ = original_help.__func__(difference)
-        help_["maxLength"] = (0xFFFF >> help_["bitCount"]) + 3  # MS-OVBA 2.4.1.3.19.3
-        return help_
 
     class ZeroFiletime(Filetime):
         # Filetime.from_msfiletime(0) goes through a 1601 POSIX timestamp, which
@@ -533,13 +527,11 @@ def _ms_ovba_patched():
     saved = (crypto_mod.random, vba_project_mod.Filetime)
     original_compress = MsOvba.compress
     MsOvba.compress = lambda self, data: compress(data)
-    MsOvba.copytoken_help = staticmethod(copytoken_help)
     crypto_mod.random = random.Random(CRYPTO_SEED)
     vba_project_mod.Filetime = ZeroFiletime
     try:
         yield
     finally:
-        MsOvba.copytoken_help = original_help
         MsOvba.compress = original_compress
         crypto_mod.random, vba_project_mod.Filetime = saved
 
