@@ -3,37 +3,45 @@
     python addin/build_addin.py            # (re)write addin/perfeval_xl.xlam
     python addin/build_addin.py --check    # exit 1 if the committed file is stale
 
-Build dependencies (not needed at run time): ms-ovba 0.0.1 with ms_ovba_compression 1.0.1,
-ms_ovba_crypto 2.0.1 and ms_cfb 0.0.6 (which brings ms_dtyp and python-red-black-trees), olefile.
-Other versions may write different bytes; tests/test_addin_file.py then reports the
-committed xlam as stale.
+Build dependencies (not needed at run time): ms-ovba 0.0.1 with ms_ovba_crypto 2.0.1 (and what
+they pull in: ms_ovba_compression, ms_cfb, ms_dtyp), olefile. Other versions may write different
+bytes; tests/test_addin_file.py then reports the committed xlam as stale.
 
 Inputs:
   * ``xlwings/quickstart_addin_ribbon.xlam`` from the installed xlwings package
     (pinned: the VBA module inside must match the Python package version).
+  * ``xlwings/addin/Remote.bas``, ``WebHelpers.bas``, ``IWebAuthenticator.cls``, ``WebClient.cls``,
+    ``WebRequest.cls``, ``WebResponse.cls``: xlwings' VBA client for servers (RunServerPython
+    and VBA-Web, BSD-3/MIT, licence headers kept), unchanged.
   * ``addin/src/customUI.xml``        the ribbon (UTF-8, Chinese labels).
-  * ``addin/src/RibbonPerfevalXL.bas`` our VBA module (ASCII).
+  * ``addin/src/RibbonPerfevalXL.bas`` our ribbon module (ASCII).
+  * ``addin/src/PerfevalActions.bas``  subs the service's actions call through runMacro (ASCII).
+  * ``perfeval_xl.addin_build.config_sheet_entries()`` the config sheet's rows.
 
 What changes against the template (everything else is copied byte for byte):
-  * ``customUI/customUI.xml`` is replaced by ours.
+  * ``customUI/customUI.xml`` is replaced by ours, and ``_rels/.rels`` gets the relationship type
+    that matches its namespace (the template pairs the 2006 ribbon with the 2007 type).
   * ``xl/vbaProject.bin`` is rebuilt from VBA *source* with ms-ovba: the template's
     ThisWorkbook, Sheet2 and Dictionary modules unchanged, its xlwings module with
     ``PROJECT_NAME = "perfeval_xl"`` (so the add-in reads perfeval_xl.conf), its
-    RibbonMyAddin module replaced by RibbonPerfevalXL, the VBA project renamed to
+    RibbonMyAddin module replaced by RibbonPerfevalXL, xlwings' server client appended
+    (class modules stored as the VBA editor stores an imported .cls), the VBA project renamed to
     PerfevalXL, the template's references (MSForms, Office) carried over verbatim.
     The project holds source only, no compiled p-code: Excel compiles it when it
     loads the add-in (the template's own xlwings module is stored the same way).
-  * The hidden, inactive config sheet ``_myaddin.conf`` is renamed ``_perfeval_xl.conf``.
+  * The hidden config sheet ``_myaddin.conf`` becomes the active ``perfeval_xl.conf`` holding
+    only our keys (service address, token, form names, results sheet, template route).
 
-ms-ovba 0.0.1 needs two corrections, both applied here and both verified after
-the build (every stream is decompressed again with an independent decompressor
-and compared with its source):
-  * ms_ovba_compression 1.0.1 computes the maximum copy-token length as
-    ``0xFFFF << bit_count + 3`` instead of ``(0xFFFF >> bit_count) + 3``; long
-    matches then overflow and the compressed stream decodes to garbage. Patched.
-  * ms-ovba writes REFERENCECONTROL's OriginalTypeLib GUID in the wrong byte
-    order and hard-codes project name, SysKind and version. We do not use its
-    reference classes and supply our own PROJECTINFORMATION records.
+ms-ovba 0.0.1 is used for the streams' contents only:
+  * its compressor (ms_ovba_compression 1.0.1) computes the maximum copy-token length as
+    ``0xFFFF << bit_count + 3`` instead of ``(0xFFFF >> bit_count) + 3``, so long matches
+    decode to garbage, and it is quadratic (minutes for VBA-Web); ``compress`` here replaces it;
+  * its container writer (ms_cfb 0.0.6) breaks once the FAT needs a second sector (> 64 kB);
+    ``write_cfb`` here replaces it;
+  * it writes REFERENCECONTROL's OriginalTypeLib GUID in the wrong byte order and hard-codes
+    project name, SysKind and version: we do not use its reference classes and supply our own
+    PROJECTINFORMATION records.
+Every stream is decompressed again with an independent decompressor and compared with its source.
 
 The output is deterministic: fixed project id, seeded crypto for CMG/DPB/GC,
 zero CFB timestamps, zip entries sorted, stored (not deflated, so zlib versions
@@ -69,6 +77,9 @@ TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
 CONFIG_NAME = "perfeval_xl"
 VBA_PROJECT_NAME = "PerfevalXL"
 RIBBON_MODULE = "RibbonPerfevalXL"
+# Subs the service's actions call through Remote.bas' runMacro (what Remote.bas has no func for, e.g. taking a fill
+# off). Same text as perfeval_xl/workbook_edit.py's CLEAR_FILL_VBA (branch h9-protocol; tests compare them).
+ACTIONS_MODULE = "PerfevalActions"
 # Fixed so that rebuilding gives the same bytes: uuid5(NAMESPACE_URL, "perfeval-xl/vbaProject").
 PROJECT_ID = "{F921FBD0-D0B2-5C66-9814-8B4EB57BC5BF}"
 CRYPTO_SEED = 20240601
@@ -427,20 +438,25 @@ def _crlf(text: bytes) -> bytes:
     return text.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
-def read_ribbon_module() -> bytes:
-    data = (SRC_DIR / (RIBBON_MODULE + ".bas")).read_bytes()
+def read_src_module(name: str) -> bytes:
+    """addin/src/<name>.bas: ASCII, CRLF, starting with its VB_Name."""
+    data = (SRC_DIR / (name + ".bas")).read_bytes()
     try:
         data.decode("ascii")
     except UnicodeDecodeError as exc:
         raise BuildError(
-            f"{RIBBON_MODULE}.bas must be ASCII (VBA project code page 1252); "
-            "write Chinese text as hex codes for Zh(), or put it in customUI.xml"
+            f"{name}.bas must be ASCII (VBA project code page 1252); "
+            "write Chinese text as hex codes for Zh(), or put it in customUI.xml or the config sheet"
         ) from exc
     data = _crlf(data)
     first = data.split(b"\r\n", 1)[0]
-    if first != f'Attribute VB_Name = "{RIBBON_MODULE}"'.encode():
-        raise BuildError(f"{RIBBON_MODULE}.bas must start with its VB_Name attribute")
+    if first != f'Attribute VB_Name = "{name}"'.encode():
+        raise BuildError(f"{name}.bas must start with its VB_Name attribute")
     return data
+
+
+def read_ribbon_module() -> bytes:
+    return read_src_module(RIBBON_MODULE)
 
 
 # What the VBA editor does to a class module it imports from a .cls file: the export header (VERSION/BEGIN/END)
@@ -708,6 +724,7 @@ def build_bytes(template: Path | None = None) -> bytes:
         else:
             modules.append(m)
     modules += server_client_modules()
+    modules.append(TemplateModule(ACTIONS_MODULE, "standard", read_src_module(ACTIONS_MODULE), b""))
     parts["xl/vbaProject.bin"] = write_vba_project(tpl, modules)
 
     custom_ui = (SRC_DIR / "customUI.xml").read_bytes()

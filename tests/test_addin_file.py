@@ -198,6 +198,21 @@ def test_every_button_tag_is_dispatched_to_python(buttons, vba):
     assert calls == ['"import perfeval_xl; perfeval_xl." & entry & "()"']
 
 
+def test_actions_module_carries_the_subs_the_service_calls(vba):
+    """The service takes fills off through Remote.bas' runMacro (Application.Run name, wb, args…): the sub must be
+    in the add-in with that signature. Once branch h9-protocol is merged its CLEAR_FILL_VBA is the same text."""
+    _project, sources = vba
+    actions = sources[build_addin.ACTIONS_MODULE]
+    assert "Public Sub PerfevalClearFill(wb As Workbook, sheetPosition As Variant, address As Variant)" in actions
+    assert ".Range(CStr(address)).Interior.ColorIndex = xlColorIndexNone" in actions
+    assert _lines(actions) == _lines((ROOT / "addin" / "src" / "PerfevalActions.bas").read_text("ascii"))
+    if importlib.util.find_spec("perfeval_xl.workbook_edit") is not None:
+        from perfeval_xl import workbook_edit
+
+        assert workbook_edit.CLEAR_FILL_MACRO == "PerfevalClearFill"
+        assert _lines(actions) == _lines(workbook_edit.CLEAR_FILL_VBA)
+
+
 # --- VBA: routing between the service and local Python ------------------------------------------------------------
 # Desktop Excel cannot run here, so the routing is checked on the VBA text as built into the add-in (read back with
 # olevba): which routine calls what, with which arguments, in which order. What only Excel shows — the calls really
@@ -352,7 +367,8 @@ def test_vba_project_modules_and_attributes(vba):
     # 0x21 procedural module, 0x22 document or class module (MS-OVBA 2.3.4.2.3.2.8)
     assert kinds == {"ThisWorkbook": 0x22, "Dictionary": 0x22, build_addin.RIBBON_MODULE: 0x21,
                      "Sheet2": 0x22, "xlwings": 0x21, "Remote": 0x21, "WebHelpers": 0x21,
-                     "IWebAuthenticator": 0x22, "WebClient": 0x22, "WebRequest": 0x22, "WebResponse": 0x22}
+                     "IWebAuthenticator": 0x22, "WebClient": 0x22, "WebRequest": 0x22, "WebResponse": 0x22,
+                     build_addin.ACTIONS_MODULE: 0x21}
     for name, source in sources.items():
         assert source.splitlines()[0] == f'Attribute VB_Name = "{name}"'
         assert source.isascii(), name
@@ -474,7 +490,7 @@ def test_dir_stream_differs_from_the_template_only_where_intended(parts, templat
     """References (MSForms, Office — IRibbonControl needs Office), SysKind, LCIDs, code page and version are the
     template's; only the project name, the ribbon module's name, the module count, and what MS-OVBA says a writer
     must put (cookies 0xFFFF, source-only modules at offset 0) change. xlwings' server client adds six modules after
-    the template's five, and no reference: VBA-Web binds WinHttp late (CreateObject)."""
+    the template's five, and our PerfevalActions one more; no reference: VBA-Web binds WinHttp late (CreateObject)."""
     (ours_head, ours_modules), (their_head, their_modules) = (
         _module_groups(_dir_records(parts["xl/vbaProject.bin"])), _module_groups(_dir_records(template_vba[0])))
     assert len(ours_head) == len(their_head)
@@ -483,7 +499,7 @@ def test_dir_stream_differs_from_the_template_only_where_intended(parts, templat
         if rid == 0x0004:
             assert ours_value == build_addin.VBA_PROJECT_NAME.encode()
         elif rid == 0x000F:  # PROJECTMODULES: the count
-            assert struct.unpack("<H", ours_value)[0] == len(ours_modules) == len(their_modules) + 6
+            assert struct.unpack("<H", ours_value)[0] == len(ours_modules) == len(their_modules) + 7
         elif rid == 0x0013:
             assert ours_value == b"\xff\xff"
         else:
@@ -504,14 +520,14 @@ def test_dir_stream_differs_from_the_template_only_where_intended(parts, templat
                 assert ours_value == their_value, hex(rid)
     added = {dict(g)[0x0019].decode(): 0x0022 if 0x0022 in dict(g) else 0x0021 for g in ours_modules[5:]}
     assert added == {"Remote": 0x0021, "WebHelpers": 0x0021, "IWebAuthenticator": 0x0022, "WebClient": 0x0022,
-                     "WebRequest": 0x0022, "WebResponse": 0x0022}
+                     "WebRequest": 0x0022, "WebResponse": 0x0022, build_addin.ACTIONS_MODULE: 0x0021}
     libs = b"".join(v for r, v in ours_head if r in (0x0033, 0x000D))
     assert b"{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}" in libs  # Microsoft Office 16.0 Object Library
 
 
 def test_libreoffice_imports_the_same_vba_project(parts, tmp_path):
     """A third, independent reader: LibreOffice's VBA import (its own CFB and MS-OVBA code, in C++) finds the library
-    PerfevalXL with all eleven modules, Dictionary and VBA-Web's four classes as class modules. LibreOffice will not open an add-in, so the
+    PerfevalXL with all twelve modules, Dictionary and VBA-Web's four classes as class modules. LibreOffice will not open an add-in, so the
     package is relabelled as a macro-enabled workbook first (content type only; the parts are unchanged)."""
     import subprocess
 
@@ -532,7 +548,8 @@ def test_libreoffice_imports_the_same_vba_project(parts, tmp_path):
         modules = {n[len(prefix):-4]: zf.read(n).decode("utf-8") for n in zf.namelist()
                    if n.startswith(prefix) and n != prefix + "script-lb.xml"}
     assert set(modules) == {"ThisWorkbook", "Dictionary", build_addin.RIBBON_MODULE, "Sheet2", "xlwings", "Remote",
-                            "WebHelpers", "IWebAuthenticator", "WebClient", "WebRequest", "WebResponse"}
+                            "WebHelpers", "IWebAuthenticator", "WebClient", "WebRequest", "WebResponse",
+                            build_addin.ACTIONS_MODULE}
     for name in ("Dictionary", "IWebAuthenticator", "WebClient", "WebRequest", "WebResponse"):
         assert 'script:moduleType="class"' in modules[name], name
     assert "Function RunServerPython(" in modules["Remote"]
