@@ -19,7 +19,11 @@ Keys we write:
 * ``ADD_WORKBOOK_TO_PYTHONPATH`` — ``False``: otherwise the folder of the user's workbook (and XLSTART) goes to the
   front of ``sys.path`` and any ``perfeval_xl.py``/``pandas.py`` lying there would shadow the installed package.
 
-Other lines already in the file (a user's own settings) are kept. xlwings is not imported here.
+Other well-formed lines already in the file (a user's own settings) are kept; blank lines and lines that ``Input #``
+cannot read as two fields are dropped (a trailing blank line stops the VBA with run-time error 62). ``status`` checks
+the file the same way (:func:`check_config_file`) and shows which mode the installed add-in is in: with a service
+address in its config sheet (``perfeval-xl addin build``, perfeval_xl/addin_build.py) it needs no Python.
+xlwings is not imported here.
 """
 
 from __future__ import annotations
@@ -371,7 +375,7 @@ def _installed_server(addin: Path) -> str | None:
 
     try:
         return read_config_sheet(addin).get(KEY_SERVER, "")
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+    except (OSError, KeyError, ValueError, SyntaxError, zipfile.BadZipFile):  # SyntaxError: XML ParseError
         return None
 
 

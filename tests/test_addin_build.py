@@ -317,3 +317,18 @@ def test_status_of_a_local_add_in_without_config(dirs):
     assert any("需要这个配置文件" in p for p in _problems(dirs))
     (dirs["xlstart_dir"] / "perfeval_xl.xlam").write_bytes(b"not a zip")
     assert any("不是完整的加载项文件" in p for p in _problems(dirs))
+
+
+def test_an_add_in_without_the_address_key_is_refused(tmp_path):
+    """An add-in built before the service existed has no PERFEVAL_SERVER row: the copy would stay local."""
+    parts = _parts(XLAM.read_bytes())
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = addin_build.write_config_sheet(sheet, [("UDF MODULES", "x")])
+    old = io.BytesIO()
+    with zipfile.ZipFile(old, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    with pytest.raises(AddinBuildError, match="新版加载项"):
+        addin_build.build_preconfigured_addin(URL, xlam=old.getvalue())
+    with pytest.raises(AddinBuildError, match="不能为空或重复"):
+        addin_build.write_config_sheet(sheet, [("AUTH", "a"), ("auth", "b")])
