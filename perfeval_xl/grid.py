@@ -554,6 +554,7 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
             sheet = workbook.get_sheet_by_name(sheet_name)
             values = [[None if v == "" else v for v in row] for row in sheet.to_python(skip_empty_area=False)]
             merged = [(top, left, bottom, right) for (top, left), (bottom, right) in (sheet.merged_cell_ranges or [])]
+            _hide_covered(values, merged)
             sheets[sheet_name] = Grid(sheet_name, values, merged)
         errors_by_sheet = _error_cells(package, {n: p for n, p in parts.items() if n in sheets})
         for sheet_name, errors in errors_by_sheet.items():
@@ -565,6 +566,16 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
     except Exception:  # calamine reports corrupt parts as generic errors (English, and about XML, not the form)
         raise FormReadError(_CORRUPT.format(name=path.name)) from None
     return GridBook(sheets, names, path.name)
+
+
+def _hide_covered(values: list[list[Any]], merged: list[tuple[int, int, int, int]]) -> None:
+    """A value in a merged range's covered cells (not its top-left one) is read as empty: Excel shows only the
+    top-left value, and openpyxl drops the others on loading, so both readers read the same form."""
+    for top, left, bottom, right in merged:
+        for row in range(top, min(bottom, len(values) - 1) + 1):
+            line = values[row]
+            for col in range(left if row > top else left + 1, min(right, len(line) - 1) + 1):
+                line[col] = None
 
 
 _XML_DECLARATION_RE = re.compile(r"""^\s*<\?xml[^>]*?\?>""")
@@ -612,6 +623,9 @@ def _recoded_to_utf8(package: zipfile.ZipFile) -> bytes | None:
 def grids_from_openpyxl(workbook, values_workbook=None, source: str = "") -> GridBook:
     """A GridBook from an openpyxl workbook loaded with formulas; `values_workbook` (data_only) supplies the cached
     results of formula cells when given."""
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    formula_types = (ArrayFormula, DataTableFormula)
     sheets = {}
     for ws in workbook.worksheets:
         vs = values_workbook[ws.title] if values_workbook is not None else None
@@ -619,11 +633,12 @@ def grids_from_openpyxl(workbook, values_workbook=None, source: str = "") -> Gri
         for r, row in enumerate(ws.iter_rows(values_only=True)):
             out = []
             for c, value in enumerate(row):
-                if isinstance(value, str) and value.startswith("="):
+                if isinstance(value, str) and value.startswith("=") or isinstance(value, formula_types):
+                    # an array or data-table formula is a formula too: its value is the cached one, as calamine reads
                     formulas.add((r, c))
                     value = vs.cell(r + 1, c + 1).value if vs is not None else None
                 elif value is not None and not isinstance(value, (str, int, float, bool)) and hasattr(value, "text"):
-                    value = str(value.text)  # array formulas and rich text
+                    value = str(value.text)  # rich text
                 out.append(_clean(value))
             values.append(out)
         merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
