@@ -388,6 +388,7 @@ class Cleared:
     restored: int  # cells emptied or given their fill back
     backup: Path | None = None  # the copy of the file that was at the destination, when one was made
     lost: list[str] = field(default_factory=list)  # what the cleared copy does not carry (an --output copy only)
+    had_marks: bool = True  # the file held our 校验结果 sheet (a form with no issue may still have had nothing to restore)
 
 
 def clear_workbook(path: Path, dest: Path, backup: bool = True) -> int:
@@ -406,7 +407,7 @@ def clear_file(path: Path, dest: Path, backup: bool = True) -> Cleared:
     openpyxl_reads_every_number()
     workbook, values_workbook = _load_openpyxl(path)
     if RESULTS_SHEET not in workbook.sheetnames:
-        return Cleared(0)
+        return Cleared(0, had_marks=False)
     dropped = content_openpyxl_drops(path)
     if dropped and in_place:
         raise FormWriteError(_loss_refusal(path, dropped))
