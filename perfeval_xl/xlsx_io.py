@@ -8,6 +8,7 @@ target, then renames it into place: a failure never leaves a half-written workbo
 from __future__ import annotations
 
 import errno
+import io
 import hashlib
 import math
 import os
@@ -27,8 +28,9 @@ from .copy_fidelity import (has_iso_date_cells, keep_rich_text, lost_in_copy, op
                             raw_numbers)
 from .engine import evaluate, resolve_policy
 from .forms import read_form, sheets_to_read
-from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_with_calamine, sniff
+from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_package, read_with_calamine
 from .model import Evaluation, Form
+from .print_layout import fit_row_heights, hide_spare_rows, show_rows, spare_rows
 from .writeback import (MARK_COLOURS, RESULTS_COLUMNS, RESULTS_SHEET, STATE_HEADER, WritePlan, clear_plan, plan,
                         read_state)
 
@@ -89,21 +91,44 @@ def content_openpyxl_drops(path: Path) -> list[str]:
 
 
 def _load_openpyxl(path: Path):
+    """The workbook loaded twice by openpyxl (formulas; cached values), from one read of the file through the same
+    gate as the fast reader (grid.read_package: regular file, format, input budget), so both decide alike."""
     import openpyxl
 
-    sniff(path)
+    data, _ = read_package(path)
+    _read_non_finite_numbers()
     keep_vba = path.suffix.lower() == ".xlsm"  # keep the macros in the copy; openpyxl never runs them
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Data Validation extension is not supported" and the like
-            formulas = openpyxl.load_workbook(path, keep_vba=keep_vba)
-            values = openpyxl.load_workbook(path, data_only=True, read_only=False)
+            formulas = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba)
+            values = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
     except FormReadError:
         raise
     except Exception:
         raise FormReadError(f"{path.name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，"
                             f"或重新获取文件。") from None
     return formulas, values
+
+
+def _read_non_finite_numbers() -> None:
+    """openpyxl casts a number cell's text with int() unless it has "." or "E", so `<v>NaN</v>` or `<v>inf</v>`
+    (which some exporters write, and calamine reads as float) make the whole workbook unreadable for it. Read them
+    as float, as calamine does: one file, one verdict, the same value."""
+    from openpyxl.worksheet import _reader
+
+    if getattr(_reader._cast_number, "perfeval_non_finite", False):
+        return
+    cast = _reader._cast_number
+
+    def cast_number(value):
+        try:
+            return cast(value)
+        except ValueError:
+            return float(value)  # "NaN", "inf", "-Infinity"; anything else still raises ValueError
+
+    cast_number.perfeval_non_finite = True
+    _reader._cast_number = cast_number
 
 
 def _fill_of(cell) -> str:
@@ -283,6 +308,7 @@ def score_workbook(path: Path, dest: Path, policy_override: str | None = None, f
     rs.sheet_properties.pageSetUpPr.fitToPage = True
     rs.freeze_panes = rs.cell(header_row + 1, 1)
     workbook.calculation.fullCalcOnLoad = True  # Excel, WPS and LibreOffice recompute the form's formulas on open
+    print_like_the_form(ws, rs, form)
     _keep_raw_numbers(workbook, raws)
     keep_rich_text(workbook, path)
     workbook.iso_dates = has_iso_date_cells(path)  # a date typed as ISO text stays one (see has_iso_date_cells)
@@ -311,6 +337,15 @@ def _is_merged_inside(cell) -> bool:
     from openpyxl.cell.cell import MergedCell
 
     return isinstance(cell, MergedCell)
+
+
+def print_like_the_form(ws, results_ws, form: Form) -> None:
+    """The scored copy prints as the official form does: every row tall enough for its text, and the template's
+    empty indicator slots off the page (hidden; `clear` shows them again). Formatting only: no value changes."""
+    if form.layout == "template":
+        hide_spare_rows(ws, spare_rows(form.rows))
+    fit_row_heights(ws)
+    fit_row_heights(results_ws)
 
 
 def _others_note(comment) -> str | None:
@@ -392,6 +427,8 @@ def clear_file(path: Path, dest: Path, backup: bool = True) -> Cleared:
     for cell in previous:
         if not _is_merged_inside(ws[cell]):
             _set_our_note(ws[cell], None, Comment)
+    if form is not None and form.layout == "template":
+        show_rows(ws, spare_rows(form.rows))  # the empty slots the scored copy kept off the page
     del workbook[RESULTS_SHEET]
     _keep_raw_numbers(workbook, raws)
     keep_rich_text(workbook, path)
