@@ -436,8 +436,10 @@ def unmet_without_reason(a: Analysis) -> Iterator[Finding]:
     """A quantitative indicator is not completed (or a qualitative one is not 达成) and 偏差原因分析及改进措施 is empty."""
     for _, r in _results(a):
         unmet = (r.quantitative is not None and not r.quantitative.completed) or r.tier in ("partial", "failed")
+        if not unmet:
+            continue
         reason = _reason_cell(a, r.row)
-        if unmet and reason is not None and _no_reason(reason):
+        if reason is not None and _no_reason(reason):
             yield Finding(reason.ref, f"指标“{r.row.label}”未完成年度指标值，请填写"
                                       f"{'偏差原因分析及改进措施' if reason is r.row.cells.get('reason') else _form_reason_label(a)}。")
 
