@@ -366,6 +366,21 @@ def test_a_scorecard_whose_figures_add_up_has_no_error(tmp_path):
     assert evaluation.total == 94 and _codes(evaluation, "error") == set()
 
 
+@pytest.mark.parametrize("title", ["邵阳市住房公积金管理中心部门项目支出绩效自评表", "2023年度财政项目绩效自评表"])
+def test_a_standard_form_under_another_family_s_title_stays_standard(tmp_path, title):
+    """Titles are no proof: the standard layout printed under a scorecard's or a 湖北 form's title is read as standard
+    (its table has 年度指标值 and 分值, its money block 全年预算数), and seed 004 keeps its figures."""
+    from layouts import seed_004_data
+
+    data = seed_004_data()
+    data["title"] = title
+    path = tmp_path / "title.xlsx"
+    write_seed_004_printed(path, data)
+    evaluation = _evaluate(_calamine(path))
+    assert evaluation.form.family == "standard"
+    assert (evaluation.execution_score, evaluation.total, evaluation.grade) == (2.62, 72.62, "中")
+
+
 # --- check --explain-layout -----------------------------------------------------------------------------------
 
 
