@@ -597,3 +597,16 @@ def test_recognition_time_grows_linearly(tmp_path):
     t_large = min(seconds(16_000, f"l{i}") for i in range(2))
     assert t_large < 8 * t_small * 3 + 0.05  # 8× the cells: linear, far from quadratic (64×)
     assert t_large < 10.0
+
+
+def test_empty_template_slots_are_spare_rows_of_a_scored_copy():
+    """The scored copy keeps empty indicator slots off the page (print_layout.spare_rows): a `指标2：` or `……` slot
+    with nothing typed is one of them; `指标1：工程质量合格` is an indicator and stays."""
+    from perfeval_xl.model import Cell
+    from perfeval_xl.print_layout import spare_rows
+
+    rows = [{"name": Cell("指标1：工程质量合格", "C10"), "target": Cell(None, "D10")},
+            {"name": Cell("指标2：", "C11"), "target": Cell(None, "D11"), "weight": Cell("—", "E11")},
+            {"name": Cell("……", "C12"), "target": Cell(None, "D12")},
+            {"name": Cell("指标3：", "C13"), "target": Cell("≥5台", "D13")}]
+    assert spare_rows(rows) == [11, 12]
