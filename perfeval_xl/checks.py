@@ -381,12 +381,13 @@ def no_indicators(a: Analysis) -> Iterator[Finding]:
 
 @check("I301", "error", "指标行缺项", "三级指标 “自助终端机” 未填实际完成值")
 def indicator_row_incomplete(a: Analysis) -> Iterator[Finding]:
-    """A filled row lacks one of 三级指标, 年度指标值, 实际完成值 (standard form), or its 分值 where no block covers it."""
+    """A filled row lacks one of 三级指标, 年度指标值, 实际完成值 (standard form), or its 分值 where no block covers it.
+    Rows of a family's `judged_groups` (scorecard 项目决策 / 项目管理) need only 三级指标 and 分值."""
     needed = (("name", "三级指标"), ("target", "年度指标值"), ("actual", "实际完成值")) if _is_standard(a) else (("name", "三级指标"),)
-    judged = a.family.table.get("target_optional", [])
+    judged = a.family.table.get("judged_groups", [])  # scorecard 项目决策 / 项目管理: the evaluator's judgment
     for item, row in _scored_rows(a):
         missing = [label for key, label in needed if row.parsed(key).kind == "empty"
-                   and not (key == "target" and any(group in row.level1 for group in judged))]
+                   and not (key != "name" and judged and any(group in row.level1 for group in judged))]
         if row is item.first and item.weight is None and row.parsed("weight").kind == "empty" and a.weights_printed:
             missing.append("分值")
         if missing:

@@ -300,6 +300,8 @@ FIRES = [
     case("T401", row(0, "weight", 25.5), "error", "G60", "各项分值合计为 105.5，应为 100，多 5.5 分；请调整分值。", id="over"),
     case("T408", row(0, "level1", "产出指标（55分）"), "error", "A20",
          "产出指标标注为 55 分，但其下各指标分值合计 50 分，少 5 分；请核对分值或标注。"),
+    case("I301", row(3, "target", None), "error", "E13", "指标“保障人数”未填年度指标值，请补充。", base=scorecard_form,
+         id="scorecard-output-row"),
     case("T404", field_("total", 95), "error", "C4", "自评得分填为 95，但各项得分合计为 97.67；请更正。", 97.67, base=scorecard_form,
          id="scorecard"),
     case("I307", row(1, "score", 9), "warning", "G11", "指标“预算执行率”填报得分 9，按规则建议 10（全年执行数（B） / 调整预算数（A） = "
@@ -417,6 +419,8 @@ QUIET = [
     quiet("T408", []),
     quiet("T408", row(0, "level1", "产出指标（50分）"), id="agrees"),
     quiet("T404", [], base=scorecard_form, id="scorecard"),
+    # 项目决策 / 项目管理 rows are the evaluator's judgment: no 指标值 or 全年实际值 needed.
+    quiet("I301", [row(0, "target", None), row(0, "actual", None)], base=scorecard_form, id="scorecard-judged"),
     quiet("T407", [row(0, "score", 10)], base=hubei_form, id="under"),
     quiet("I319", []),
     quiet("I305", [row(2, "actual", "800元"), row(2, "score", 16), field_("reason", "受价格下跌影响")], base=hubei_form,
