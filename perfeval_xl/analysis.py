@@ -368,6 +368,8 @@ class Analysis:
     grade: str | None
     memo: dict = field(default_factory=dict)  # facts several checks derive alike, made once (checks._number_cells)
     weights_printed: bool = True  # the table has a 分值 column (湖北: no; its rows' weights cannot be checked)
+    # 二级指标 labels that print their points (`数量指标(10分)`): (label as printed, its cell, Σ 分值 of its rows)
+    level2_points: list[tuple[str, Cell, float]] = field(default_factory=list)
     goal_points: float | None = None  # the indicators' printed points when the form prints them (湖北 80)
 
     @property
@@ -390,6 +392,22 @@ def _level1_labels(rows: list[Row]) -> list[Cell]:
         if cell is not None and cell.value.__class__ is str and "分" in cell.value:
             labels.append(cell)
     return labels
+
+
+def _level2_points(rows: list[Row], items: list[Item]) -> list[tuple[str, Cell, float]]:
+    """Each 二级指标 label printing its points (`数量指标(10分)`), with the 分值 of the rows under it."""
+    found = []
+    for row in rows:
+        cell = row.cells.get("level2")
+        if cell is None or cell.value.__class__ is not str or "分" not in cell.value:
+            continue
+        match = _POINTS_IN_LABEL.search(cell.value)
+        if match:
+            label = row.level2
+            weights = sum(item.weight or 0.0 for item in items
+                          if item.first.level2 == label and item.first.level1 == row.level1)
+            found.append((" ".join(cell.value.split()), Cell(float(match.group(1)), cell.ref), weights))
+    return found
 
 
 def _printed_points(labels: list[Cell], group_key: str) -> Cell | None:
@@ -452,4 +470,5 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
         parts.append(execution)
     total = round_score(sum(parts), policy.decimals) if parts else None
     return Analysis(form, family, policy, rows, items, budget, funding, groups, total_weight, total,
-                    grade_of(total, policy), weights_printed=weights_printed, goal_points=goal_points)
+                    grade_of(total, policy), weights_printed=weights_printed, goal_points=goal_points,
+                    level2_points=_level2_points(rows, items) if weights_printed else [])

@@ -302,6 +302,8 @@ FIRES = [
          "产出指标标注为 55 分，但其下各指标分值合计 50 分，少 5 分；请核对分值或标注。"),
     case("I301", row(3, "target", None), "error", "E13", "指标“保障人数”未填年度指标值，请补充。", base=scorecard_form,
          id="scorecard-output-row"),
+    case("T408", row(3, "level2", "数量指标(30分)"), "error", "B13",
+         "数量指标(30分)标注为 30 分，但其下各指标分值合计 35 分，多 5 分；请核对分值或标注。", base=scorecard_form, id="level2"),
     case("T404", field_("total", 95), "error", "C4", "自评得分填为 95，但各项得分合计为 97.67；请更正。", 97.67, base=scorecard_form,
          id="scorecard"),
     case("I307", row(1, "score", 9), "warning", "G11", "指标“预算执行率”填报得分 9，按规则建议 10（全年执行数（B） / 调整预算数（A） = "
@@ -418,6 +420,7 @@ QUIET = [
     quiet("T407", [], base=hubei_form),
     quiet("T408", []),
     quiet("T408", row(0, "level1", "产出指标（50分）"), id="agrees"),
+    quiet("T408", row(3, "level2", "数量指标(35分)"), base=scorecard_form, id="level2-agrees"),
     quiet("T404", [], base=scorecard_form, id="scorecard"),
     # 项目决策 / 项目管理 rows are the evaluator's judgment: no 指标值 or 全年实际值 needed.
     quiet("I301", [row(0, "target", None), row(0, "actual", None)], base=scorecard_form, id="scorecard-judged"),
