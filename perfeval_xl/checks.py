@@ -17,7 +17,7 @@ from .analysis import Analysis, Item, Row, amount_of
 from .model import Cell, Issue
 from .policy import load_policy, shipped_policy_names
 from .scoring import TIER_LABELS, band_text, in_band, percent_text
-from .values import EXCEL_ERRORS, shown_number, shown_value, unit_as_typed
+from .values import EXCEL_ERRORS, label_key, shown_number, shown_value, unit_as_typed
 
 
 @dataclass(frozen=True)
@@ -581,12 +581,13 @@ def actual_without_unit(a: Analysis) -> Iterator[Finding]:
 def indicator_level_unknown(a: Analysis) -> Iterator[Finding]:
     """A scored row has no 一级指标 (so it counts toward no first-level weight) or an unknown one."""
     known = [entry["label"] for entry in a.family.table.get("level1", a.family.table.get("groups", []))]
+    known_keys = [label_key(k) for k in known]  # `产\n出\n指\n标\n(50分)`, printed one character a line, is 产出指标
     for item in a.items:
         level1 = item.first.level1
         if not level1:
             yield Finding(item.first.cell("level1").ref, f"指标“{item.first.label}”未填一级指标，无法计入一级指标分值合计；"
                                                          f"请从下拉列表选择（{'、'.join(known)}）。")
-        elif not any(k in level1 for k in known):
+        elif not any(k in level1 for k in known) and not any(k in label_key(level1) for k in known_keys):
             yield Finding(item.first.cell("level1").ref, f"一级指标“{level1}”不是 {'、'.join(known)} 之一，请核对。")
 
 

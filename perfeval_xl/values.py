@@ -236,7 +236,7 @@ _SLOT_STARTS = frozenset("指….。．")
 
 def indicator_name(text: str) -> str | None:
     """The name in a 三级指标 text written on a template slot: `指标1：工程质量合格` → `工程质量合格`; `指标1：`, `……`,
-    `...` → "" (an empty slot); None when the text is not written on a slot (it is the name as it stands)."""
+    `...`, `指标1:/` → "" (an empty slot); None when the text is not written on a slot (it is the name as it stands)."""
     stripped = text.lstrip()
     if not stripped or stripped[0] not in _SLOT_STARTS:  # most names: decided without the pattern
         return None
@@ -248,7 +248,8 @@ def _slot_name(text: str) -> str | None:
     match = _PLACEHOLDER.match(" ".join(text.split()))
     if match is None:
         return None
-    return (match.group("name") or "").strip()
+    name = (match.group("name") or "").strip()
+    return "" if name in NOT_APPLICABLE else name  # `指标1:/`: the slot marked 'not applicable' is still empty
 
 
 @lru_cache(maxsize=16384)
