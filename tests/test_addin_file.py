@@ -527,8 +527,9 @@ def test_dir_stream_differs_from_the_template_only_where_intended(parts, templat
 
 def test_libreoffice_imports_the_same_vba_project(parts, tmp_path):
     """A third, independent reader: LibreOffice's VBA import (its own CFB and MS-OVBA code, in C++) finds the library
-    PerfevalXL with all twelve modules, Dictionary and VBA-Web's four classes as class modules. LibreOffice will not open an add-in, so the
-    package is relabelled as a macro-enabled workbook first (content type only; the parts are unchanged)."""
+    PerfevalXL with all twelve modules, Dictionary and VBA-Web's four classes as class modules. LibreOffice will not
+    open an add-in, so the package is relabelled as a macro-enabled workbook first (content type only; the parts are
+    unchanged)."""
     import subprocess
 
     from lo import soffice
