@@ -287,9 +287,9 @@ def test_local_mode_checks_python_before_running_it(ribbon_vba, vba):
     assert run.index("problem = MissingPython()") < run.index("RunPython ")
     assert re.search(r'If problem <> "" Then\s+MsgBox problem, vbExclamation, AppTitle\(\)\s+Exit Sub', run)
     # No workbook (new form, help): a scratch workbook for xlwings' RunPython, closed again afterwards.
-    assert re.search(r"If ActiveWorkbook Is Nothing Then.*Set scratch = Workbooks.Add.*End If\s+On Error GoTo CleanUp"
+    assert re.search(r"If ActiveWorkbook Is Nothing Then.*Set scratch = Workbooks.Add.*End If\s+On Error GoTo AfterPython"
                      r"\s+RunPython", run, re.S)
-    assert "scratch.Close SaveChanges:=False" in run.split("CleanUp:")[1]
+    assert "scratch.Close SaveChanges:=False" in run.split("AfterPython:")[1]
     # The check reads the interpreter as xlwings' RunPython does and tests it with the same FileExists that
     # ExecuteWindows uses before its English "Could not find Interpreter!".
     xlwings = vba[1]["xlwings"]

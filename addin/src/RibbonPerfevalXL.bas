@@ -163,9 +163,9 @@ Private Sub RunLocally(entry As String)
         Application.ScreenUpdating = False
         Set scratch = Workbooks.Add
     End If
-    On Error GoTo CleanUp
+    On Error GoTo AfterPython
     RunPython "import perfeval_xl; perfeval_xl." & entry & "()"
-CleanUp:
+AfterPython:
     errNumber = Err.Number
     errSource = Err.Source
     errDescription = Err.Description
