@@ -85,7 +85,8 @@ def config_sheet_entries(server_url: str = "", token: str | None = None) -> list
     from .model import family_ids, load_family
     from .writeback import RESULTS_SHEET
 
-    names = [load_family(f).table["name"] for f in family_ids()]
+    # Families recognised by their labels only (no table name) never narrow what is sent, as in sheets_to_read.
+    names = [name for f in family_ids() if (name := load_family(f).table.get("name"))]
     if any("," in n for n in names) or "," in RESULTS_SHEET:
         raise AddinBuildError("表名或名称中含有逗号，加载项的工作表清单无法表示。")
     return [
