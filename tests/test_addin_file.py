@@ -276,6 +276,8 @@ def test_server_mode_posts_the_form_sheets_to_the_entry_route(ribbon_vba):
     sheets = _proc(ribbon_vba, "SheetsToSend")
     assert "Split(AddinSetting(KEY_FORM_NAMES), \",\")" in sheets
     assert "nm.RefersToRange.Worksheet.Name" in sheets
+    assert 'If Mid$(nm.Name, InStrRev(nm.Name, "!") + 1) = marker Then ours = True' in sheets  # as tests/
+    # test_xlwings_protocol.py's addin_include models it: a sheet-scoped "Sheet!Name" counts by its Name
     assert 'SheetsToSend = Mid$(list & "," & AddinSetting(KEY_RESULTS_SHEET), 2)' in sheets
     new_form = _proc(ribbon_vba, "OpenFormFromServer")
     assert "request.Resource = AddinSetting(KEY_TEMPLATE)" in new_form
@@ -315,7 +317,7 @@ VBA_BUILTINS = set("""
     Access And Application As Attribute Binary Boolean ByVal Byte Case Close Const Dim Do Each Else ElseIf End Err
     Exit Explicit False For Function GoTo If In Integer Is Loop Long Name New Next Not Nothing On Open Option Or
     Private Public Put Resume Select Set Step String Sub Then To True Variant While Write Error Kill
-    CStr ChrW Environ FreeFile InStr Left Len Mid MsgBox Replace Right Split Trim UCase Val
+    CStr ChrW Environ FreeFile InStr InStrRev Left Len Mid MsgBox Replace Right Split Trim UCase Val
     vbCritical vbExclamation vbLf vbTextCompare
     ActiveWorkbook ThisWorkbook Workbooks Workbook Worksheet IRibbonControl VB_Name
 """.split())

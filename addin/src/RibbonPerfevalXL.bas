@@ -98,7 +98,7 @@ Private Function SheetsToSend(wb As Workbook) As String
     markers = Split(AddinSetting(KEY_FORM_NAMES), ",")
     For Each nm In wb.Names
         For Each marker In markers
-            If nm.Name = marker Then ours = True
+            If Mid$(nm.Name, InStrRev(nm.Name, "!") + 1) = marker Then ours = True ' sheet scope: Sheet!Name
         Next marker
     Next nm
     If Not ours Then Exit Function
