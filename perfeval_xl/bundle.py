@@ -249,23 +249,32 @@ def check_own_wheel(wheel: Path) -> WheelInfo:
 
 
 def resolve_target(target: Target, own: WheelInfo, work: Path, log) -> list[WheelInfo]:
-    """Download `own` and its dependencies for `target` into ``work/<tag>``; return the complete set to install."""
+    """Download `own` and its dependencies for `target` into ``work/<tag>``; return the complete set to install.
+
+    The first round resolves everything; a later round downloads only what the tree still lacks (with its own
+    dependencies). Should that bring a second version of a project, the next round resolves everything again."""
     dest = work / f"{target.tag}-{target.platform}"
     requirements = [str(own.path)]
     environment = target.marker_environment()
+    fresh = True
     for _ in range(MAX_ROUNDS):
-        if dest.exists():
-            shutil.rmtree(dest)  # each round is a fresh resolution (from pip's cache), not a pile of leftovers
-        _pip(["download", "-d", dest, "--only-binary=:all:", *target.pip_options(), *requirements],
+        if fresh and dest.exists():
+            shutil.rmtree(dest)
+        wanted = requirements if fresh else added
+        _pip(["download", "-d", dest, "--only-binary=:all:", *target.pip_options(), *wanted],
              f"为 Python {target.python}（{target.platform}）下载组件")
-        available = {w.key: w for w in map(read_wheel, sorted(dest.glob("*.whl")))}
+        wheels = [read_wheel(path) for path in sorted(dest.glob("*.whl"))]
+        available = {w.key: w for w in wheels}
+        fresh = len(available) != len(wheels)
+        if fresh:
+            continue
         closure, missing = resolve_closure(own, available, environment)
         if not missing:
             return closure
         added = [str(req) for req in missing]
         log(f"  Python {target.python}：pip 在本机漏掉了目标平台才需要的依赖，按名补上：{'、'.join(added)}")
         requirements += [text for text in added if text not in requirements]
-    raise BundleError(f"为 Python {target.python} 补齐依赖 {MAX_ROUNDS} 轮后仍缺：{'、'.join(map(str, missing))}")
+    raise BundleError(f"为 Python {target.python} 补齐依赖 {MAX_ROUNDS} 轮后仍不完整。")
 
 
 # --- The folder ----------------------------------------------------------------------------------------------------
