@@ -341,8 +341,8 @@ goto failed
 
 :found
 %PERFEVAL_PY% -m perfeval_xl.install_windows install --bundle "%~dp0."
-if errorlevel 3 goto crashed
-if errorlevel 2 goto failed
+if %errorlevel% equ 2 goto failed
+if %errorlevel% equ 3 goto failed
 if errorlevel 1 goto crashed
 echo.
 pause
@@ -379,8 +379,8 @@ goto failed
 
 :found
 %PERFEVAL_PY% -m perfeval_xl.install_windows uninstall
-if errorlevel 3 goto crashed
-if errorlevel 2 goto failed
+if %errorlevel% equ 2 goto failed
+if %errorlevel% equ 3 goto failed
 if errorlevel 1 goto crashed
 echo.
 pause

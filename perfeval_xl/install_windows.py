@@ -18,11 +18,9 @@ Everything else is here, so that it can be tested on any system:
   leaves anything else (a folder that existed before, a file someone added to it).
 
 This module runs under the clerk's Python *before* we know its version, so it must at least import on old Pythons
-to say "你的 Python 是 3.10…": standard library only, no syntax newer than 3.7, and the rest of the package imported
-only after the version check. Exit status: 0 done, 2 a known problem (a Chinese line says what to do), 3 unexpected.
+to say "你的 Python 是 3.10…": standard library only, no syntax or library call newer than 3.6 (so no
+``from __future__ import annotations``; tests/test_install_windows.py runs it under every old Python it can find). Exit status: 0 done, 2 a known problem (a Chinese line says what to do), 3 unexpected.
 """
-
-from __future__ import annotations
 
 import json
 import os
@@ -32,6 +30,7 @@ import sys
 import sysconfig
 import traceback
 from pathlib import Path
+from typing import Optional
 
 BUNDLE_INFO = "bundle.json"
 WHEELS_DIR = "wheels"
@@ -57,7 +56,7 @@ class InstallError(RuntimeError):
 # --- Which Python, which wheels --------------------------------------------------------------------------------
 
 
-def platform_tag(sysconfig_platform: str | None = None) -> str:
+def platform_tag(sysconfig_platform: Optional[str] = None) -> str:
     """The wheel platform tag of this Python: "win-amd64" → "win_amd64", "linux-x86_64" → "linux_x86_64"."""
     text = sysconfig_platform if sysconfig_platform is not None else sysconfig.get_platform()
     return text.replace("-", "_").replace(".", "_")
@@ -160,7 +159,7 @@ def venv_python(venv: Path) -> Path:
 # --- The manifest --------------------------------------------------------------------------------------------------
 
 
-def read_manifest(layout: Layout) -> dict | None:
+def read_manifest(layout: Layout) -> Optional[dict]:
     try:
         return json.loads(layout.manifest.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -225,8 +224,8 @@ def excel_running() -> bool:
 # --- Install -------------------------------------------------------------------------------------------------------
 
 
-def install(bundle: Path, layout: Layout, *, log=print, python: str | None = None,
-            version: tuple | None = None, platform: str | None = None, bits: int | None = None) -> None:
+def install(bundle: Path, layout: Layout, *, log=print, python: Optional[str] = None,
+            version: Optional[tuple] = None, platform: Optional[str] = None, bits: Optional[int] = None) -> None:
     """Install from the folder `bundle` into `layout`. The Python facts default to this interpreter's."""
     python = python or sys.executable
     version = tuple(version or sys.version_info[:3])
@@ -407,14 +406,15 @@ def build_parser():
 
     parser = argparse.ArgumentParser(prog="python -m perfeval_xl.install_windows",
                                      description="离线安装文件夹的安装与卸载（由 安装.cmd、卸载.cmd 调用）。")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command")
+    commands.required = True  # the keyword argument is 3.7+
     p = commands.add_parser("install", help="从安装文件夹安装并登记加载项")
     p.add_argument("--bundle", required=True, help="安装文件夹（安装.cmd 所在的文件夹）")
     commands.add_parser("uninstall", help="删除安装程序建立的一切")
     return parser
 
 
-def main(argv: list | None = None) -> int:
+def main(argv: Optional[list] = None) -> int:
     args = build_parser().parse_args(argv)
     for stream in (sys.stdout, sys.stderr):  # a console shows Unicode anyway; a pipe or file gets UTF-8
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from perfeval_xl import addin_install, install_windows
 from perfeval_xl.install_windows import InstallError, Layout, choose_target
 
+REPO = Path(__file__).resolve().parent.parent
 BUNDLE = {
     "package": "perfeval-xl", "version": "0.1.0", "wheel": "perfeval_xl-0.1.0-py3-none-any.whl",
     "targets": [{"python": v, "platform": "win_amd64", "requirements": f"requirements-cp{v.replace('.', '')}.txt"}
@@ -215,3 +217,43 @@ def test_python_dash_m_perfeval_xl_is_the_cli():
     result = subprocess.run([sys.executable, "-m", "perfeval_xl", "addin", "--help"], capture_output=True,
                             text=True, encoding="utf-8")
     assert result.returncode == 0 and "install" in result.stdout
+
+
+def _other_pythons() -> list:
+    """Real interpreters of other versions on this machine (pyenv's, or pythonX.Y on PATH), {(major, minor): path}."""
+    found = {}
+    candidates = sorted(Path.home().glob(".pyenv/versions/*/bin/python")) + [
+        Path(p) for v in range(6, 16) for p in [shutil.which(f"python3.{v}")] if p]
+    for exe in candidates:
+        out = subprocess.run([str(exe), "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
+                             capture_output=True, text=True)
+        if out.returncode == 0:
+            found.setdefault(tuple(int(x) for x in out.stdout.split()), exe)
+    return [pytest.param(version, exe, id="%d.%d" % version) for version, exe in sorted(found.items())]
+
+
+@pytest.mark.parametrize("version, exe", _other_pythons() or [pytest.param(None, None, marks=pytest.mark.skip(
+    reason="no other Python on this machine; the version logic is covered by the choose_target tests above"))])
+def test_the_installer_under_each_real_python(version, exe, tmp_path):
+    """What 安装.cmd gets from whatever Python it found: a Chinese refusal from 3.6–3.10, step 2 from 3.11–3.13.
+    Python 2 and 3.5 cannot parse the module: exit 1, which 安装.cmd reports as "Python 版本太旧"."""
+    env = _user_folders(tmp_path)
+    folder = tmp_path / "安装包"
+    folder.mkdir()
+    linux_like = {**BUNDLE, "targets": [{**t, "platform": install_windows.platform_tag()} for t in BUNDLE["targets"]]}
+    (folder / "bundle.json").write_text(json.dumps(linux_like), encoding="utf-8")
+    result = subprocess.run([str(exe), "-m", "perfeval_xl.install_windows", "install", "--bundle", str(folder)],
+                            capture_output=True, env={**os.environ, **env, "PYTHONPATH": str(REPO)}, cwd=tmp_path)
+    stdout, stderr = result.stdout.decode("utf-8", "replace"), result.stderr.decode("utf-8", "replace")
+    if version < (3, 6):
+        assert result.returncode == 1
+    elif version < (3, 11):
+        assert result.returncode == install_windows.EXIT_KNOWN, stderr
+        assert stderr.strip() == (f"你的 Python 是 {version[0]}.{version[1]}：太旧了，请安装 3.11–3.13（推荐 3.13，"
+                                  "下载地址见 说明.txt），装好后重新双击 安装.cmd。")
+    elif version <= (3, 13):
+        assert result.returncode == install_windows.EXIT_KNOWN, stderr
+        assert "[2/5] 检查安装文件夹" in stdout and "安装文件夹不完整" in stderr  # no wheels in this folder
+    else:
+        assert result.returncode == install_windows.EXIT_KNOWN and "只带了 3.11–3.13 用的组件" in stderr
+    assert not (tmp_path / "Local" / "perfeval-xl").exists()
