@@ -505,6 +505,7 @@ def build_bundle(out: Path, *, targets: list[Target] | None = None, source: Path
         for target in targets:
             log(f"  Python {target.python}：{len(closures[target])} 个 wheel")
         staging = Path(tempfile.mkdtemp(prefix=out.name + ".", dir=out.parent))
+        staging.chmod(0o755)  # mkdtemp makes it private; the folder is meant to be copied and shared
         try:
             _write_folder(staging, own, targets, closures)
             _replace_folder(staging, out)
