@@ -44,15 +44,6 @@ from .install_windows import (
     BUNDLE_INFO, INSTALL_SCRIPT, README_NAME, UNINSTALL_SCRIPT, WHEELS_DIR, platform_tag, version_range_text,
 )
 
-try:  # packaging is there wherever pip is (pip vendors it); the standalone one is preferred when installed
-    from packaging.markers import default_environment
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-except ImportError:  # pragma: no cover - depends on the environment
-    from pip._vendor.packaging.markers import default_environment
-    from pip._vendor.packaging.requirements import Requirement
-    from pip._vendor.packaging.utils import canonicalize_name
-
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 WINDOWS_PLATFORM = "win_amd64"
 CMD_ENCODING = "gbk"  # code page 936; see the module docstring
@@ -70,6 +61,24 @@ __all__ = [
 
 class BundleError(RuntimeError):
     """The bundle cannot be built; the message is Chinese."""
+
+
+def _packaging():
+    """packaging's markers, requirements and utils, imported when a bundle is built (not for every `perfeval-xl` run):
+    the standalone package when installed, else the copy inside pip, which `bundle` needs anyway."""
+    try:
+        from packaging import markers, requirements, utils
+    except ImportError:  # pragma: no cover - depends on the environment
+        from pip._vendor.packaging import markers, requirements, utils
+    return markers, requirements, utils
+
+
+def canonicalize_name(name: str) -> str:
+    return _packaging()[2].canonicalize_name(name)
+
+
+def parse_requirement(text: str):
+    return _packaging()[1].Requirement(text)
 
 
 # --- Targets -------------------------------------------------------------------------------------------------------
@@ -96,7 +105,7 @@ class Target:
     def marker_environment(self) -> dict:
         """PEP 508 marker values on the target, for `resolve_closure`."""
         if self.host:
-            return default_environment()
+            return _packaging()[0].default_environment()
         if self.platform != WINDOWS_PLATFORM:
             raise BundleError(f"不支持的目标平台：{self.platform}")
         full = self.python + ".0"
@@ -156,11 +165,11 @@ def read_wheel(path: Path) -> WheelInfo:
 
 
 def resolve_closure(root: WheelInfo, available: dict[str, WheelInfo], environment: dict
-                    ) -> tuple[list[WheelInfo], list[Requirement]]:
+                    ) -> tuple[list[WheelInfo], list]:
     """Every wheel `root` needs on the target (markers evaluated with `environment`, extras followed), and the
     requirements no wheel in `available` (canonical name → wheel) satisfies."""
     needed: dict[str, WheelInfo] = {root.key: root}
-    missing: dict[str, Requirement] = {}
+    missing: dict = {}  # canonical name → packaging Requirement
     done: set[tuple[str, frozenset]] = set()
     queue: list[tuple[WheelInfo, frozenset]] = [(root, frozenset())]
     while queue:
@@ -169,7 +178,7 @@ def resolve_closure(root: WheelInfo, available: dict[str, WheelInfo], environmen
             continue
         done.add((dist.key, extras))
         for text in dist.requires_dist:
-            req = Requirement(text)
+            req = parse_requirement(text)
             if req.marker is not None and not any(
                     req.marker.evaluate({**environment, "extra": extra}) for extra in (extras or {""})):
                 continue
@@ -183,10 +192,10 @@ def resolve_closure(root: WheelInfo, available: dict[str, WheelInfo], environmen
     return sorted(needed.values(), key=lambda w: w.key), list(missing.values())
 
 
-def _merge_missing(missing: dict[str, Requirement], key: str, req: Requirement) -> None:
+def _merge_missing(missing: dict, key: str, req) -> None:
     """One requirement per project, without its marker (it held on the target): "pywin32>=224" from xlwings and
     "pywin32==312" from us become "pywin32==312,>=224"."""
-    merged = Requirement(req.name)
+    merged = parse_requirement(req.name)
     merged.extras = set(req.extras)
     merged.specifier = req.specifier
     if key in missing:
@@ -459,7 +468,8 @@ def _write_folder(folder: Path, own: WheelInfo, targets: list[Target], closures:
                 raise BundleError(f"{wheel.path.name}：同名文件在两个 Python 版本的下载中内容不同。")
             if not (wheels / wheel.path.name).exists():
                 shutil.copyfile(wheel.path, wheels / wheel.path.name)
-        (folder / target.requirements_name).write_bytes(requirements_text(target, own, closures[target]).encode("ascii"))
+        text = requirements_text(target, own, closures[target])
+        (folder / target.requirements_name).write_bytes(text.encode("ascii"))
     versions = _versions_text(targets)
     info = {
         "package": PACKAGE,

@@ -19,7 +19,8 @@ Everything else is here, so that it can be tested on any system:
 
 This module runs under the clerk's Python *before* we know its version, so it must at least import on old Pythons
 to say "你的 Python 是 3.10…": standard library only, no syntax or library call newer than 3.6 (so no
-``from __future__ import annotations``; tests/test_install_windows.py runs it under every old Python it can find). Exit status: 0 done, 2 a known problem (a Chinese line says what to do), 3 unexpected.
+``from __future__ import annotations``; tests/test_install_windows.py runs it under every old Python it can find).
+Exit status: 0 done, 2 a known problem (a Chinese line says what to do), 3 unexpected.
 """
 
 import json
@@ -74,7 +75,8 @@ def version_range_text(targets: list) -> str:
 
 
 def read_bundle(bundle: Path) -> dict:
-    """The folder's bundle.json: {"package", "version", "wheel", "targets": [{"python", "platform", "requirements"}]}."""
+    """The folder's bundle.json: {"package", "version", "wheel",
+    "targets": [{"python", "platform", "requirements"}]}."""
     info_path = bundle / BUNDLE_INFO
     try:
         info = json.loads(info_path.read_text(encoding="utf-8"))

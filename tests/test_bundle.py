@@ -23,7 +23,9 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,8 @@ from perfeval_xl import bundle, install_windows
 from perfeval_xl.bundle import Target, build_bundle, install_script, uninstall_script, windows_targets
 
 REPO = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+PINS = {f"{r.name}{r.specifier}" for r in map(Requirement, PYPROJECT["project"]["dependencies"])}
 WINDOWS_ONLY = {"pywin32", "colorama", "tzdata"}  # xlwings', tqdm's and pandas' dependencies with a Windows marker
 
 
@@ -58,8 +62,11 @@ def own_wheel(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def windows_bundle(own_wheel, tmp_path_factory):
+    """The three Windows targets, plus one for this machine's Python so that the install test can run the folder
+    here: one build, four resolutions in parallel (the product is the same folder without the fourth)."""
     out = tmp_path_factory.mktemp("bundle") / "绩效自评安装包"
-    closures = build_bundle(out, wheel=own_wheel, log=lambda line: None)
+    closures = build_bundle(out, targets=windows_targets() + [bundle.host_target()], wheel=own_wheel,
+                            log=lambda line: None)
     return out, closures
 
 
@@ -112,9 +119,10 @@ def test_windows_bundle_resolves_for_each_python(windows_bundle, python):
     assert {"perfeval-xl", "xlwings", "pandas", "numpy", "openpyxl", "python-calamine"} <= set(listed)
     assert WINDOWS_ONLY <= set(listed)
     pywin32 = parse_wheel_filename(metadata["pywin32"].path.name)
-    assert str(pywin32[1]) == "312"
+    assert f"pywin32=={pywin32[1]}" in PINS  # the version pyproject.toml pins, not whatever is newest
     assert {str(t) for t in pywin32[3]} == {f"cp{nodot}-cp{nodot}-win_amd64"}
-    assert {str(t) for t in parse_wheel_filename(metadata["xlwings"].path.name)[3]} == {f"cp{nodot}-cp{nodot}-win_amd64"}
+    xlwings = parse_wheel_filename(metadata["xlwings"].path.name)
+    assert {str(t) for t in xlwings[3]} == {f"cp{nodot}-cp{nodot}-win_amd64"}
 
     # Complete on Windows: every requirement of every listed wheel, under Windows markers, is listed and satisfied.
     env = _marker_environment(python)
@@ -130,13 +138,13 @@ def test_windows_bundle_files(windows_bundle, own_wheel):
     out, closures = windows_bundle
     info = json.loads((out / "bundle.json").read_text(encoding="ascii"))
     assert info["wheel"] == own_wheel.name and (out / "wheels" / own_wheel.name).is_file()
-    assert [(t["python"], t["platform"], t["requirements"]) for t in info["targets"]] == [
+    assert [(t["python"], t["platform"], t["requirements"]) for t in info["targets"][:3]] == [
         (v, "win_amd64", f"requirements-cp{v.replace('.', '')}.txt") for v in ("3.11", "3.12", "3.13")]
+    assert [t["platform"] for t in info["targets"][3:]] == [install_windows.platform_tag()]
     # Nothing in wheels/ that no requirements file installs.
     listed = {w.path.name for ws in closures.values() for w in ws}
     assert {p.name for p in (out / "wheels").iterdir()} == listed
     # The wheel carries the add-in the installer registers: the built one from addin/.
-    import zipfile
     with zipfile.ZipFile(out / "wheels" / own_wheel.name) as zf:
         assert zf.read("perfeval_xl/data/perfeval_xl.xlam") == (REPO / "addin" / "perfeval_xl.xlam").read_bytes()
     for name in ("安装.cmd", "卸载.cmd"):
@@ -174,7 +182,8 @@ def check_cmd_file(path: Path, wheel_name: str) -> None:
 
 def test_cmd_files_are_crlf_code_page_936_and_consistent(tmp_path):
     wheel = "perfeval_xl-0.1.0-py3-none-any.whl"
-    for name, text in (("安装.cmd", install_script(wheel, "3.11–3.13")), ("卸载.cmd", uninstall_script(wheel, "3.11–3.13"))):
+    scripts = {"安装.cmd": install_script(wheel, "3.11–3.13"), "卸载.cmd": uninstall_script(wheel, "3.11–3.13")}
+    for name, text in scripts.items():
         bundle.write_cmd(tmp_path / name, text)
         check_cmd_file(tmp_path / name, wheel)
 
@@ -201,9 +210,8 @@ def _tree(root: Path) -> dict[str, bytes | None]:
     return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
 
 
-def test_install_and_uninstall_from_a_folder_built_for_this_python(own_wheel, tmp_path):
-    out = tmp_path / "安装包"
-    build_bundle(out, targets=[bundle.host_target()], wheel=own_wheel, log=lambda line: None)
+def test_install_and_uninstall_from_the_folder_on_this_machine(windows_bundle, own_wheel, tmp_path):
+    out, _ = windows_bundle
     home = tmp_path / "用户"
     env = {"LOCALAPPDATA": home / "AppData" / "Local", "APPDATA": home / "AppData" / "Roaming", "USERPROFILE": home}
     xlstart = env["APPDATA"] / "Microsoft" / "Excel" / "XLSTART"
@@ -242,6 +250,7 @@ def test_install_and_uninstall_from_a_folder_built_for_this_python(own_wheel, tm
     assert result.returncode == 0, result.stdout + result.stderr
     assert "卸载完成" in result.stdout
     assert _tree(home) == before
+    assert not list(out.glob("*.tmp")) and (out / "bundle.json").is_file()  # the folder itself is left as it was
 
 
 def test_bundle_command_refuses_a_folder_with_other_files(tmp_path):
