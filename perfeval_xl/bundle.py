@@ -563,4 +563,7 @@ def cmd_bundle(args) -> int:
     except BundleError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"{args.output}：无法写入安装文件夹：{exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0
