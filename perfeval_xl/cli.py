@@ -380,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_summary_parser(sub)
     add_addin_parser(sub)
+    from .bundle import add_bundle_parser; add_bundle_parser(sub)  # noqa: E702 — one line per subcommand
     return parser
 
 
