@@ -140,7 +140,7 @@ def _env() -> dict:
     return env
 
 
-def discrepancies(form: CorpusForm, record: dict) -> list[str]:
+def discrepancies(form: CorpusForm, record: dict, with_messages: bool = True) -> list[str]:
     """What the tool got wrong on `form`, against the hand-worked [expected] of its transcription; empty = right.
 
     - the form must be read (not refused);
@@ -177,7 +177,8 @@ def discrepancies(form: CorpusForm, record: dict) -> list[str]:
         wrong.append("未报出的错误：" + "，".join(f"{c} {r}" for c, r in missing))
     if remaining:
         messages = {(i["code"], i["cell"] or ""): i["message"] for i in record["issues"]}
-        wrong.append("多报的错误：" + "；".join(f"{c} {r}（{messages.get((c, r), '')}）" for c, r in remaining))
+        shown = [f"{c} {r}（{messages.get((c, r), '')}）" if with_messages else f"{c} {r}".strip() for c, r in remaining]
+        wrong.append("多报的错误：" + ("；" if with_messages else "，").join(shown))
     for key, label in (("total", "总分"), ("grade", "等次"), ("execution_score", "预算执行得分")):
         if key in expected and not _same(record.get(key), expected[key]):
             wrong.append(f"{label}：工具为 {record.get(key)}，应为 {expected[key]}")

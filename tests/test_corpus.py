@@ -10,10 +10,14 @@ feature, so the mark must go the moment the reader learns it.
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 
 from corpus_build import build_all, discrepancies, load_corpus, run_check
 
+ROOT = Path(__file__).resolve().parents[1]
 FORMS = load_corpus()
 
 # What the reader still lacks, per `reader_gap` in a transcription (the reader work of issue #10, parts 1–4).
@@ -54,3 +58,13 @@ def test_corpus_is_broad_enough():
     for form in FORMS:
         assert form.data["source"] or form.data["source_title"], form.id
         assert form.id == f"{form.path.stem}" and form.data["id"] == form.id
+
+
+def test_docs_corpus_md_is_current(corpus_records):
+    """docs/corpus.md is what scripts/build_corpus_doc.py renders from the transcriptions and this run of the tool."""
+    spec = importlib.util.spec_from_file_location("build_corpus_doc", ROOT / "scripts" / "build_corpus_doc.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    expected = module.render(FORMS, corpus_records)
+    assert (ROOT / "docs" / "corpus.md").read_text(encoding="utf-8") == expected, \
+        "docs/corpus.md 已过期：请运行 python scripts/build_corpus_doc.py"
