@@ -27,6 +27,7 @@ LAYOUT_NAMES = {
     "sichuan-2023": "四川 部门预算项目支出绩效自评表（510000_0013zp）",
     "hubei": "湖北 财政项目绩效自评表（预算执行 20 分 + 目标 80 分）",
     "scorecard": "记分卡式 部门项目支出绩效自评表（决策/管理/产出/效益）",
+    "legacy": "旧式 财政支出项目绩效自评表（投入/过程/产出/效果 评分表）",
     "unscored": "不打分的 绩效目标自评表（无分值、得分列）",
 }
 
@@ -67,7 +68,9 @@ def _verdict(form: CorpusForm, record: dict) -> str:
 
 def _source(form: CorpusForm) -> str:
     url = form.data.get("source")
-    return f"[{form.data['source_title']}]({url})" if url else f"{form.data['source_title']}（搜索结果未给网址）"
+    if url:
+        return f"[{form.data['source_title']}]({url})"
+    return form.data["source_title"] + ("" if "shared/seeds" in form.data["source_title"] else "（搜索结果未给网址）")
 
 
 def render(forms: list[CorpusForm], records: dict[str, dict]) -> str:

@@ -14,7 +14,8 @@ Everything else in the file is about the form, not its cells: the source address
 published figures and, under [expected], what a careful reviewer finds by hand (see docs/corpus.md).
 
 `python tests/corpus_build.py OUT_DIR` writes every form to OUT_DIR/<id>.xlsx (the tests do the same into a
-session tmp directory).
+session tmp directory); `python tests/corpus_build.py --from-xlsx FILE [SHEET]` prints a received workbook's sheet
+as a `grid = [...]` block, to start a transcription from a form someone sent.
 """
 
 from __future__ import annotations
@@ -119,6 +120,38 @@ def build_workbook(form: CorpusForm, path: Path) -> Path:
     return path
 
 
+def grid_from_xlsx(path: Path, sheet: str | None = None) -> list[list[str]]:
+    """A received workbook's sheet as a grid in the transcription's notation (the way to add a form someone sent as
+    .xlsx): values as text, merged ranges as `<` / `^`, trailing empty cells dropped."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet] if sheet else wb.active
+    grid = [["" if c.value is None else _as_text(c.value) for c in row] for row in ws.iter_rows()]
+    for merged in ws.merged_cells.ranges:
+        for r in range(merged.min_row, merged.max_row + 1):
+            for c in range(merged.min_col, merged.max_col + 1):
+                if (r, c) != (merged.min_row, merged.min_col):
+                    grid[r - 1][c - 1] = MERGED_LEFT if r == merged.min_row else MERGED_UP
+    return [_trim(row) for row in grid]
+
+
+def _as_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _trim(row: list[str]) -> list[str]:
+    while row and row[-1] == "":
+        row = row[:-1]
+    return row
+
+
+def grid_toml(grid: list[list[str]]) -> str:
+    """The `grid = [...]` block of a transcription file."""
+    rows = ",\n".join("  [" + ", ".join(json.dumps(cell, ensure_ascii=False) for cell in row) + "]" for row in grid)
+    return f"grid = [\n{rows},\n]\n"
+
+
 # --- Running the tool and judging its answer --------------------------------------------------------------------
 
 
@@ -197,6 +230,9 @@ def build_all(out_dir: Path, forms: list[CorpusForm] | None = None) -> dict[str,
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--from-xlsx":
+        print(grid_toml(grid_from_xlsx(Path(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)), end="")
+        sys.exit(0)
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("corpus-out")
     for form_id, written in build_all(target).items():
         print(f"{form_id}: {written}")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus_build import build_all, discrepancies, load_corpus, run_check
+from corpus_build import MERGED_LEFT, MERGED_UP, build_all, discrepancies, grid_from_xlsx, load_corpus, run_check
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMS = load_corpus()
@@ -33,10 +33,15 @@ READER_GAPS = {
 
 
 @pytest.fixture(scope="session")
-def corpus_records(tmp_path_factory):
-    """Every form built once and checked in one CLI run for the whole session."""
-    built = build_all(tmp_path_factory.mktemp("corpus"), FORMS)
-    return run_check(list(built.values()))
+def corpus_built(tmp_path_factory):
+    """Every form built once for the whole session: {id: workbook path}."""
+    return build_all(tmp_path_factory.mktemp("corpus"), FORMS)
+
+
+@pytest.fixture(scope="session")
+def corpus_records(corpus_built):
+    """Every built form checked in one CLI run."""
+    return run_check(list(corpus_built.values()))
 
 
 def _param(form):
@@ -48,6 +53,26 @@ def _param(form):
 @pytest.mark.parametrize("form", [_param(f) for f in FORMS])
 def test_corpus_form(form, corpus_records):
     assert discrepancies(form, corpus_records[form.id]) == []
+
+
+def _normalised(grid: list[list[str]]) -> list[list[str]]:
+    """Plain numbers compared by value (`4.00` is the number 4), trailing empty cells and rows dropped."""
+    rows = []
+    for row in grid:
+        cells = [format(float(c), "g") if c not in ("", MERGED_LEFT, MERGED_UP) and c.replace(".", "", 1).isdigit()
+                 else c for c in row]
+        while cells and cells[-1] == "":
+            cells.pop()
+        rows.append(cells)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+@pytest.mark.parametrize("form", FORMS, ids=[f.id for f in FORMS])
+def test_workbook_keeps_the_printed_arrangement(form, corpus_built):
+    """The built workbook read back cell by cell, merged ranges included, is the transcription's grid."""
+    assert _normalised(grid_from_xlsx(corpus_built[form.id])) == _normalised(form.grid)
 
 
 def test_corpus_is_broad_enough():
