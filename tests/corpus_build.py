@@ -160,7 +160,11 @@ def run_check(paths: list[Path]) -> dict[str, dict]:
     record per form id (a refused form's record has an "error" and no issues)."""
     completed = subprocess.run([sys.executable, "-m", "perfeval_xl.cli", "check", "--json", *map(str, paths)],
                                capture_output=True, text=True, encoding="utf-8", env=_env())
-    records = json.loads(completed.stdout)
+    try:
+        records = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        raise RuntimeError(f"perfeval-xl check --json gave no JSON (exit {completed.returncode}): "
+                           f"{completed.stderr[-2000:]}") from None
     return {Path(record["file"]).stem: record for record in records}
 
 
