@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from corpus_build import CorpusForm, build_all, discrepancies, load_corpus, run_check  # noqa: E402
+from corpus_build import CorpusForm, build_all, discrepancies, false_warnings, load_corpus, run_check  # noqa: E402
 
 OUT = ROOT / "docs" / "corpus.md"
 
@@ -60,6 +60,9 @@ def _found(record: dict) -> str:
 
 def _verdict(form: CorpusForm, record: dict) -> str:
     wrong = discrepancies(form, record, with_messages=False)
+    noise = false_warnings(form, record)
+    if noise:
+        wrong.append(f"误报警告 {len(noise)} 条：" + "，".join(sorted({code for code, _ in noise})))
     if not wrong:
         return "与手算一致"
     gap = form.expected.get("reader_gap")

@@ -222,6 +222,13 @@ def discrepancies(form: CorpusForm, record: dict, with_messages: bool = True) ->
     return wrong
 
 
+def false_warnings(form: CorpusForm, record: dict) -> list[tuple[str, str]]:
+    """(code, cell) of the warnings the transcription names as false (`false_warning_codes`: the form gives no
+    reason for them, e.g. I315 on a 一级指标 printed vertically, 产\\n出\\n指\\n标)."""
+    codes = set(form.expected.get("false_warning_codes", []))
+    return [(i["code"], i["cell"] or "") for i in record.get("issues", []) if i["code"] in codes]
+
+
 def _same(got, want) -> bool:
     if isinstance(want, (int, float)) and isinstance(got, (int, float)):
         return abs(got - want) < 0.005
