@@ -33,6 +33,7 @@ from openpyxl.utils import get_column_letter
 
 from layouts import Sheet, save
 
+_ROOT = Path(__file__).resolve().parents[1]  # the checkout whose perfeval_xl the CLI runs
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 MERGED_LEFT, MERGED_UP = "<", "^"
@@ -159,7 +160,7 @@ def run_check(paths: list[Path]) -> dict[str, dict]:
     """`perfeval-xl check --json` on the built workbooks, in a subprocess as a finance bureau would run it; one
     record per form id (a refused form's record has an "error" and no issues)."""
     completed = subprocess.run([sys.executable, "-m", "perfeval_xl.cli", "check", "--json", *map(str, paths)],
-                               capture_output=True, text=True, encoding="utf-8", env=_env())
+                               capture_output=True, text=True, encoding="utf-8", env=_env(), cwd=_ROOT)
     try:
         records = json.loads(completed.stdout)
     except json.JSONDecodeError:
@@ -172,8 +173,7 @@ def _env() -> dict:
     import os
 
     env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
 
