@@ -31,7 +31,7 @@ from typing import Any, Callable
 from .grid import FormReadError
 
 # Imported once in the fork server, so each new worker starts with them loaded (a replaced worker costs a fork).
-_PRELOAD = ["perfeval_xl.xlsx_io", "perfeval_xl.summary", "python_calamine", "openpyxl"]
+_PRELOAD = ["perfeval_xl.xlsx_io", "perfeval_xl.summary", "python_calamine"]  # not openpyxl: checks never need it
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,10 @@ class WorkerLimitError(FormReadError):
 
 
 def _limit_memory(memory_bytes: int) -> None:
-    import resource
-
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits; the wall clock still applies (a Job Object would be the equivalent)
+        return
     try:
         resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
     except (ValueError, OSError):  # a hard limit below ours already applies: keep it

@@ -105,6 +105,8 @@ def _load_openpyxl(path: Path):
             values = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
     except FormReadError:
         raise
+    except (zipfile.BadZipFile, EOFError):  # a part that does not unpack (CRC, cut short): said as the fast reader does
+        raise FormReadError(f"{path.name}：文件已损坏或不完整（可能下载或拷贝中断），无法打开。请重新获取文件。") from None
     except Exception:
         raise FormReadError(f"{path.name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，"
                             f"或重新获取文件。") from None
