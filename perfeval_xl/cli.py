@@ -284,10 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     policies.set_defaults(run=cmd_policies)
 
     from .addin_install import add_addin_parser
+    from .service.cli import add_serve_parser  # FastAPI and uvicorn are imported only when `serve` runs
     from .summary import add_summary_parser  # imported here: summary imports this module for its records
 
     add_summary_parser(sub)
     add_addin_parser(sub)
+    add_serve_parser(sub)
     return parser
 
 
