@@ -24,8 +24,7 @@ import posixpath
 import sys
 import tempfile
 import zipfile
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, as_completed
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, NamedTuple
@@ -34,6 +33,7 @@ from .analysis import funding_amounts
 from .cli import (EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, evaluation_record, expand_inputs, policy_option_ok,
                   reason_without_name)
 from .grid import FormReadError, column_letter
+from .isolation import Limits, LimitedPool
 from .model import Evaluation, family_ids, load_family
 from .policy import DEFAULT_POLICY, PolicyError, load_policy
 from .values import as_amount
@@ -134,15 +134,11 @@ def failure_record(path: Path, reason: str) -> dict[str, Any]:
     return {"file": str(path), "error": reason, "issues": []}
 
 
-def _check_chunk(paths: list[str], policy: str | None, family: str | None) -> list[dict[str, Any]]:
-    """Worker entry (top level, so every start method can pickle it)."""
-    return [check_one(Path(p), policy, family) for p in paths]
-
-
 def check_all(paths: list[Path], policy: str | None = None, family: str | None = None, jobs: int | None = None,
-              progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    """Every file's record, in input order. `jobs` processes (default: all cores); 1 checks in this process."""
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
+              progress: Callable[[int], None] | None = None, limits: Limits | None = None) -> list[dict[str, Any]]:
+    """Every file's record, in input order. `jobs` worker processes (default: all cores), each file under `limits`
+    of memory and time (isolation.Limits): a file that makes its worker die or overrun is one 读取失败 row. Only
+    `jobs=1`, asked for explicitly, checks in this process (no limits: for debugging and profiling)."""
     advance = progress or (lambda n: None)
     if jobs == 1:
         records = []
@@ -150,46 +146,24 @@ def check_all(paths: list[Path], policy: str | None = None, family: str | None =
             records.append(check_one(path, policy, family))
             advance(1)
         return records
-    # Chunks amortise the inter-process round trip; several per worker keep the cores busy to the end.
-    size = max(1, min(64, math.ceil(len(paths) / (jobs * 8))))
-    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
-    results: list[list[dict[str, Any]] | None] = [None] * len(chunks)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures: dict[Future, int] = {pool.submit(_check_chunk, [str(p) for p in chunk], policy, family): index
-                                      for index, chunk in enumerate(chunks)}
+    if not paths:
+        return []
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
+    records: list[dict[str, Any] | None] = [None] * len(paths)
+    with LimitedPool(workers, limits or Limits()) as pool:
+        futures: dict[Future, int] = {pool.submit(check_one, path, policy, family, name=path.name): index
+                                      for index, path in enumerate(paths)}
         for future in as_completed(futures):
             index = futures[future]
             try:
-                results[index] = future.result()
-            except Exception:  # the worker process died (a crash in a native reader, out of memory…)
-                continue
-            advance(len(chunks[index]))
-    lost = [index for index, result in enumerate(results) if result is None]
-    if lost:
-        retried = iter(_isolated([p for index in lost for p in chunks[index]], policy, family, advance))
-        for index in lost:
-            results[index] = [next(retried) for _ in chunks[index]]
-    return [record for result in results for record in result]
-
-
-def _isolated(paths: list[Path], policy: str | None, family: str | None,
-              advance: Callable[[int], None]) -> list[dict[str, Any]]:
-    """After a worker died: each file alone in a one-process pool, so the file that kills it is found and named."""
-    records = []
-    pool = ProcessPoolExecutor(max_workers=1)
-    try:
-        for path in paths:
-            try:
-                records.append(pool.submit(check_one, path, policy, family).result())
-            except BrokenProcessPool:
-                records.append(failure_record(path, f"{path.name}：读取此文件时校验进程意外退出（文件可能已损坏或过大）。"
-                                                    "请在 Excel 中打开后另存为 .xlsx 再试。"))
-                pool.shutdown(wait=False)
-                pool = ProcessPoolExecutor(max_workers=1)
+                records[index] = future.result()
+            except FormReadError as exc:  # WorkerLimitError: the worker died or ran over; named, one row
+                records[index] = failure_record(paths[index], str(exc))
+            except Exception as exc:  # check_one catches everything; this is the pool failing to send the task
+                records[index] = failure_record(paths[index], f"{paths[index].name}：校验时程序出错"
+                                                              f"（{type(exc).__name__}）。其他文件不受影响。")
             advance(1)
-    finally:
-        pool.shutdown()
-    return records
+    return records  # type: ignore[return-value]
 
 
 # --- Tables (pandas) ----------------------------------------------------------------------------------------------

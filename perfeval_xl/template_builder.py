@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from . import model
+from .print_layout import fit_row_heights
 from .policy import load_policy, shipped_policy_names
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -262,6 +263,8 @@ def _finish_form(wb: Workbook, form: "_Form", fam: dict, wanted: set[str], *, le
     _check_placed(fam["id"], wanted, set(form.names))
     _define_names(wb, ws, form.names)
     _instructions_sheet(wb, fam["title"], instructions)
+    for sheet in wb.worksheets:
+        fit_row_heights(sheet)  # Excel does not size rows on open: a long label would be cut off
     _finish_workbook(wb, fam["title"], policy_cell)
 
 

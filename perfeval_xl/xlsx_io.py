@@ -22,6 +22,7 @@ from .engine import evaluate, resolve_policy
 from .forms import read_form, sheets_to_read
 from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_with_calamine, sniff
 from .model import Evaluation, Form
+from .print_layout import fit_row_heights, hide_spare_rows, show_rows, spare_rows
 from .writeback import (MARK_COLOURS, RESULTS_COLUMNS, RESULTS_SHEET, STATE_HEADER, WritePlan, clear_plan, plan,
                         read_state)
 
@@ -178,9 +179,19 @@ def score_workbook(path: Path, dest: Path, policy_override: str | None = None, f
     rs.sheet_properties.pageSetUpPr.fitToPage = True
     rs.freeze_panes = rs.cell(header_row + 1, 1)
     workbook.calculation.fullCalcOnLoad = True  # Excel, WPS and LibreOffice recompute the form's formulas on open
+    print_like_the_form(ws, rs, form)
 
     kept = save_atomically(workbook, dest, backup=backup)
     return Checked(path, evaluation, dest, write, kept, dropped)
+
+
+def print_like_the_form(ws, results_ws, form: Form) -> None:
+    """The scored copy prints as the official form does: every row tall enough for its text, and the template's
+    empty indicator slots off the page (hidden; `clear` shows them again). Formatting only: no value changes."""
+    if form.layout == "template":
+        hide_spare_rows(ws, spare_rows(form.rows))
+    fit_row_heights(ws)
+    fit_row_heights(results_ws)
 
 
 def _others_note(comment) -> str | None:
@@ -243,6 +254,8 @@ def clear_workbook(path: Path, dest: Path, backup: bool = True) -> int:
         ws[cell].fill = PatternFill(fill_type="solid", fgColor=original) if original else PatternFill(fill_type=None)
     for cell in previous:
         _set_our_note(ws[cell], None, Comment)
+    if form is not None and form.layout == "template":
+        show_rows(ws, spare_rows(form.rows))  # the empty slots the scored copy kept off the page
     del workbook[RESULTS_SHEET]
     save_atomically(workbook, dest, backup=backup)
     return len(empty) + len(colours)

@@ -21,6 +21,7 @@ from seed_forms import (SEED_000_FUNDING, SEED_000_SCORE_ROWS, SEED_000_SUBTOTAL
                         SEED_004_INDICATORS)
 
 from perfeval_xl.grid import parse_area  # noqa: E402
+from perfeval_xl.print_layout import fit_row_heights  # noqa: E402
 from perfeval_xl.template_builder import workbook_bytes  # noqa: E402
 
 
@@ -29,7 +30,10 @@ def _names(workbook) -> dict:
 
 
 def _save(wb, dest: Path) -> None:
-    """Same bytes for the same content, so regenerating the examples leaves git quiet."""
+    """Same bytes for the same content, so regenerating the examples leaves git quiet. Rows are as tall as the
+    text typed into them, as a clerk's Excel would show them after adjusting the rows."""
+    for ws in wb.worksheets:
+        fit_row_heights(ws)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(workbook_bytes(wb))
 

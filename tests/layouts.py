@@ -76,10 +76,26 @@ def _new_sheet(title: str, widths: dict[str, float]) -> tuple[openpyxl.Workbook,
     return wb, Sheet(ws, widths)
 
 
+def _page_setup(ws) -> None:
+    """As a unit prints its form: A4 landscape, one page wide, the indicator header repeated on every page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    header = next((c.row for row in ws.iter_rows() for c in row
+                   if isinstance(c.value, str) and c.value.strip() in ("三级指标", "二级指标")), None)
+    if header is not None:
+        ws.print_title_rows = f"{header}:{header}"
+
+
 def save(wb: openpyxl.Workbook, path: Path) -> None:
     """Fixed timestamps and zip times, so the same figures give the same bytes (examples stay quiet in git)."""
+    from perfeval_xl.print_layout import fit_row_heights
     from perfeval_xl.template_builder import FIXED_TIME, workbook_bytes
 
+    for ws in wb.worksheets:
+        fit_row_heights(ws)  # printed as the form is: rows as tall as their text
+        _page_setup(ws)
     wb.properties.creator = wb.properties.lastModifiedBy = "tests/layouts.py"
     wb.properties.created = wb.properties.modified = FIXED_TIME
     path = Path(path)
