@@ -4,10 +4,12 @@ its log (stdout and stderr) in a file. Tests talk to it over real HTTP."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,8 +47,8 @@ class Service:
 def running_service(folder: Path, *options: str, env: dict[str, str] | None = None,
                     workers: int = 2) -> Iterator[Service]:
     folder.mkdir(parents=True, exist_ok=True)
-    tmpdir = folder / "service-tmp"
-    tmpdir.mkdir(exist_ok=True)
+    # A short TMPDIR of its own: the worker pool's fork server puts a Unix socket there (at most 107 bytes of path).
+    tmpdir = Path(tempfile.mkdtemp(prefix="pxs-"))
     port = free_port()
     log_path = folder / "service.log"
     environment = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONUNBUFFERED": "1", **(env or {})}
@@ -78,6 +80,7 @@ def running_service(folder: Path, *options: str, env: dict[str, str] | None = No
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -28,8 +28,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        with tempfile.TemporaryDirectory(prefix="perfeval-xl-templates-") as cache:
-            app.state.templates = templates.template_files(Path(cache))
+        with ExitStack() as stack:
+            app.state.templates = templates.template_files(
+                lambda: Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="perfeval-xl-templates-"))))
             app.state.pool = LimitedPool(settings.workers, settings.limits())
             try:
                 yield

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger("perfeval_xl.service")
 
 STATUS_MESSAGES = {
-    400: "请求有误。",
+    400: "请求的格式不对，无法解析。请从服务首页或 Excel 加载项上传。",
     401: "需要访问口令：请在页面上填写财政局提供的访问口令，或在加载项中配置。",
     403: "没有权限访问。",
     404: "找不到这个地址。请从服务首页打开。",

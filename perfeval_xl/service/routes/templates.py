@@ -7,6 +7,7 @@ workbook_templates/ beside the package, or, where that folder is not installed, 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -17,14 +18,15 @@ from ..errors import ServiceError
 router = APIRouter()
 
 
-def template_files(cache_dir: Path) -> dict[str, Path]:
-    """{file name: path} of every family's blank template."""
+def template_files(cache_dir: Callable[[], Path]) -> dict[str, Path]:
+    """{file name: path} of every family's blank template; `cache_dir()` gives a folder to build them in when the
+    shipped ones are not installed."""
     from ...model import family_ids
     from ...template_builder import template_path, write_templates
 
     paths = {template_path(family).name: template_path(family) for family in family_ids()}
     if not all(path.is_file() for path in paths.values()):
-        built = {path.name: path for path in write_templates(cache_dir)}
+        built = {path.name: path for path in write_templates(cache_dir())}
         paths = {name: built.get(name, path) for name, path in paths.items()}
     return {name: path for name, path in paths.items() if path.is_file()}
 
