@@ -55,7 +55,7 @@ def presented_token(request: Request) -> str:
     return header
 
 
-def require_token(request: Request) -> str | None:
+async def require_token(request: Request) -> str | None:
     """Dependency for every route that takes files or gives the add-in: the token presented, or None when the
     service needs none. Raises 401 in Chinese otherwise."""
     token_file: TokenFile | None = request.app.state.token_file

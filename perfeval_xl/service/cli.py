@@ -40,6 +40,8 @@ def add_serve_parser(sub) -> None:
     serve.add_argument("--tokens-file", help="访问口令文件，每行一个口令；不给则不需要口令")
     serve.add_argument("--max-body-mb", type=_positive_float, help="每个请求最多接收的大小（MB，默认 50）")
     serve.add_argument("--keep-uploads", metavar="文件夹", help="把上传的文件保存到此文件夹（默认不保存任何上传的文件）")
+    serve.add_argument("--work-dir", metavar="文件夹", help="请求处理期间存放上传文件的临时文件夹（默认系统临时文件夹；"
+                                                        "用内存文件系统如 /dev/shm 更快），响应后即删除")
     serve.add_argument("--public-url", help="加载项应访问的地址（经反向代理访问时填代理上的地址，如 https://jxzp.czj.gov.cn/）")
     serve.add_argument("--policy", help="默认评分口径（内置名称或 .toml 文件）")
     serve.add_argument("--memory-mb", type=_positive_int, help="每个工作进程的内存上限（MB，默认 500）")
@@ -56,6 +58,8 @@ def settings_from_args(args) -> Settings:
         settings.tokens_file = Path(args.tokens_file)
     if args.max_body_mb:
         settings.max_body_bytes = int(args.max_body_mb * MB)
+    if args.work_dir:
+        settings.work_dir = Path(args.work_dir)
     if args.keep_uploads:
         settings.keep_uploads, settings.uploads_dir = True, Path(args.keep_uploads)
     return settings

@@ -17,7 +17,7 @@ def settings_of(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def chosen_policy(request: Request, policy: str | None = Query(None, description="内置评分口径名称")) -> str | None:
+async def chosen_policy(request: Request, policy: str | None = Query(None, description="内置评分口径名称")) -> str | None:
     """A client may pick a shipped 评分口径 by name, never a file: the operator's --policy is the default."""
     if policy in (None, ""):
         return settings_of(request).policy
@@ -26,7 +26,7 @@ def chosen_policy(request: Request, policy: str | None = Query(None, description
     return policy
 
 
-def chosen_family(family: str | None = Query(None, description="表样（默认自动识别）")) -> str | None:
+async def chosen_family(family: str | None = Query(None, description="表样（默认自动识别）")) -> str | None:
     if family in (None, ""):
         return None
     if family not in family_ids():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import metadata
 
 
+@lru_cache(maxsize=1)  # reading package metadata scans sys.path: once per process
 def versions() -> dict[str, str]:
     def version(name: str) -> str:
         try:
@@ -12,4 +14,4 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             return "unknown"
 
-    return {"perfeval_xl": version("perfeval-xl"), "xlwings": version("xlwings")}
+    return {"perfeval_xl": version("perfeval-xl"), "xlwings": version("xlwings")}  # callers copy it (**versions())

@@ -10,5 +10,5 @@ router = APIRouter()
 
 
 @router.get("/healthz")
-def healthz() -> dict:
+async def healthz() -> dict:
     return {"status": "ok", **versions()}

@@ -24,7 +24,7 @@ async def scored(request: Request, file: UploadFile = File(...), policy: str | N
     data = await file.read()
     with workspace(settings_of(request)) as space:
         source = space.add(file.filename, data)
-        dest = space.folder / "out" / source.name
+        dest = space.out / source.name
         try:
             await run(request, scored_job, str(source), str(dest), policy, family, name=source.name)
         except FormReadError as exc:  # unreadable, or over the worker's time or memory cap

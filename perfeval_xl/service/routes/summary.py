@@ -44,7 +44,7 @@ async def summary(request: Request, files: list[UploadFile] = File(...), policy:
                 paths.append(path)
                 continue
             try:
-                taken = [p.name for p in space.folder.iterdir()] + [SUMMARY_NAME]
+                taken = [p.name for p in space.folder.iterdir()] + [SUMMARY_NAME, "out"]
                 unpacked = await run(request, unpack_workbooks, str(path), str(space.folder), taken, settings.max_files,
                                      settings.max_body_bytes, settings.max_unzipped_bytes, name=path.name)
             except ZipRejected as exc:
