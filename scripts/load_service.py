@@ -100,6 +100,33 @@ def tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def tree_cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system) of the server process itself and of all its descendants (fork server, workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+
+    def cpu(p: int) -> float:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    descendants, todo = [], list(children.get(pid, []))
+    while todo:
+        current = todo.pop()
+        descendants.append(current)
+        todo += children.get(current, [])
+    return cpu(pid), sum(cpu(p) for p in descendants)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -193,7 +220,12 @@ def main() -> int:
             # Warm-up: every worker started and has read the examples once.
             asyncio.run(load(url, clients, 3.0, kinds, uploads, payloads))
             rss_start = tree_rss_mb(server.pid)
+            server_cpu, workers_cpu = tree_cpu_seconds(server.pid)
+            client_cpu = time.process_time()
             latencies, errors, elapsed = asyncio.run(load(url, clients, duration, kinds, uploads, payloads))
+            client_cpu = time.process_time() - client_cpu
+            server_after, workers_after = tree_cpu_seconds(server.pid)
+            server_cpu, workers_cpu = server_after - server_cpu, workers_after - workers_cpu
             rss_end = tree_rss_mb(server.pid)
         finally:
             server.send_signal(signal.SIGINT)
@@ -212,6 +244,10 @@ def main() -> int:
               f"p95 {percentile(values, 95) * 1000:6.1f} ms  p99 {percentile(values, 99) * 1000:6.1f} ms")
     print(f"throughput: {throughput:.1f} requests/s, {throughput / cores:.1f} per core "
           f"(in-process check {rate:.0f}/s; ratio per core {throughput / cores / rate:.2f}, target >= 0.5)")
+    count = max(1, len(every))
+    print(f"CPU per request: server process {server_cpu / count * 1000:.1f} ms, workers {workers_cpu / count * 1000:.1f} ms, "
+          f"this client {client_cpu / count * 1000:.1f} ms; CPU used {(server_cpu + workers_cpu + client_cpu) / elapsed:.2f} "
+          f"of {cores} cores")
     print(f"errors: {len(errors)}" + (f" (first: {errors[:3]})" if errors else ""))
     print(f"service memory (RSS, server + workers): {rss_start:.0f} MB after warm-up, {rss_end:.0f} MB at the end")
     print(f"load average after: {os.getloadavg()[0]:.2f}  (this client runs on the same cores as the service)")
