@@ -3,37 +3,45 @@
     python addin/build_addin.py            # (re)write addin/perfeval_xl.xlam
     python addin/build_addin.py --check    # exit 1 if the committed file is stale
 
-Build dependencies (not needed at run time): ms-ovba 0.0.1 with ms_ovba_compression 1.0.1,
-ms_ovba_crypto 2.0.1 and ms_cfb 0.0.6 (which brings ms_dtyp and python-red-black-trees), olefile.
-Other versions may write different bytes; tests/test_addin_file.py then reports the
-committed xlam as stale.
+Build dependencies (not needed at run time): ms-ovba 0.0.1 with ms_ovba_crypto 2.0.1 (and what
+they pull in: ms_ovba_compression, ms_cfb, ms_dtyp), olefile. Other versions may write different
+bytes; tests/test_addin_file.py then reports the committed xlam as stale.
 
 Inputs:
   * ``xlwings/quickstart_addin_ribbon.xlam`` from the installed xlwings package
     (pinned: the VBA module inside must match the Python package version).
+  * ``xlwings/addin/Remote.bas``, ``WebHelpers.bas``, ``IWebAuthenticator.cls``, ``WebClient.cls``,
+    ``WebRequest.cls``, ``WebResponse.cls``: xlwings' VBA client for servers (RunServerPython
+    and VBA-Web, BSD-3/MIT, licence headers kept), unchanged.
   * ``addin/src/customUI.xml``        the ribbon (UTF-8, Chinese labels).
-  * ``addin/src/RibbonPerfevalXL.bas`` our VBA module (ASCII).
+  * ``addin/src/RibbonPerfevalXL.bas`` our ribbon module (ASCII).
+  * ``addin/src/PerfevalActions.bas``  subs the service's actions call through runMacro (ASCII).
+  * ``perfeval_xl.addin_build.config_sheet_entries()`` the config sheet's rows.
 
 What changes against the template (everything else is copied byte for byte):
-  * ``customUI/customUI.xml`` is replaced by ours.
+  * ``customUI/customUI.xml`` is replaced by ours, and ``_rels/.rels`` gets the relationship type
+    that matches its namespace (the template pairs the 2006 ribbon with the 2007 type).
   * ``xl/vbaProject.bin`` is rebuilt from VBA *source* with ms-ovba: the template's
     ThisWorkbook, Sheet2 and Dictionary modules unchanged, its xlwings module with
     ``PROJECT_NAME = "perfeval_xl"`` (so the add-in reads perfeval_xl.conf), its
-    RibbonMyAddin module replaced by RibbonPerfevalXL, the VBA project renamed to
+    RibbonMyAddin module replaced by RibbonPerfevalXL, xlwings' server client appended
+    (class modules stored as the VBA editor stores an imported .cls), the VBA project renamed to
     PerfevalXL, the template's references (MSForms, Office) carried over verbatim.
     The project holds source only, no compiled p-code: Excel compiles it when it
     loads the add-in (the template's own xlwings module is stored the same way).
-  * The hidden, inactive config sheet ``_myaddin.conf`` is renamed ``_perfeval_xl.conf``.
+  * The hidden config sheet ``_myaddin.conf`` becomes the active ``perfeval_xl.conf`` holding
+    only our keys (service address, token, form names, results sheet, template route).
 
-ms-ovba 0.0.1 needs two corrections, both applied here and both verified after
-the build (every stream is decompressed again with an independent decompressor
-and compared with its source):
-  * ms_ovba_compression 1.0.1 computes the maximum copy-token length as
-    ``0xFFFF << bit_count + 3`` instead of ``(0xFFFF >> bit_count) + 3``; long
-    matches then overflow and the compressed stream decodes to garbage. Patched.
-  * ms-ovba writes REFERENCECONTROL's OriginalTypeLib GUID in the wrong byte
-    order and hard-codes project name, SysKind and version. We do not use its
-    reference classes and supply our own PROJECTINFORMATION records.
+ms-ovba 0.0.1 is used for the streams' contents only:
+  * its compressor (ms_ovba_compression 1.0.1) computes the maximum copy-token length as
+    ``0xFFFF << bit_count + 3`` instead of ``(0xFFFF >> bit_count) + 3``, so long matches
+    decode to garbage, and it is quadratic (minutes for VBA-Web); ``compress`` here replaces it;
+  * its container writer (ms_cfb 0.0.6) breaks once the FAT needs a second sector (> 64 kB);
+    ``write_cfb`` here replaces it;
+  * it writes REFERENCECONTROL's OriginalTypeLib GUID in the wrong byte order and hard-codes
+    project name, SysKind and version: we do not use its reference classes and supply our own
+    PROJECTINFORMATION records.
+Every stream is decompressed again with an independent decompressor and compared with its source.
 
 The output is deterministic: fixed project id, seeded crypto for CMG/DPB/GC,
 zero CFB timestamps, zip entries sorted, stored (not deflated, so zlib versions
@@ -69,13 +77,18 @@ TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
 CONFIG_NAME = "perfeval_xl"
 VBA_PROJECT_NAME = "PerfevalXL"
 RIBBON_MODULE = "RibbonPerfevalXL"
+# Subs the service's actions call through Remote.bas' runMacro (what Remote.bas has no func for, e.g. taking a fill
+# off). Same text as perfeval_xl/workbook_edit.py's CLEAR_FILL_VBA (branch h9-protocol; tests compare them).
+ACTIONS_MODULE = "PerfevalActions"
 # Fixed so that rebuilding gives the same bytes: uuid5(NAMESPACE_URL, "perfeval-xl/vbaProject").
 PROJECT_ID = "{F921FBD0-D0B2-5C66-9814-8B4EB57BC5BF}"
 CRYPTO_SEED = 20240601
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 TEMPLATE_CONFIG_SHEET = "_myaddin.conf"
-CONFIG_SHEET = "_" + CONFIG_NAME + ".conf"  # leading "_" keeps it inactive, as in the template
+# Active (no leading "_"): xlwings' GetConfig reads this sheet of the add-in. It holds only our keys
+# (perfeval_xl/addin_build.py), so the xlwings settings still come from the user's config file.
+CONFIG_SHEET = CONFIG_NAME + ".conf"
 PROJECT_NAME_LINE = 'Public Const PROJECT_NAME As String = "{}"'
 
 # Modules of the template's VBA project, in dir-stream order, with their kind.
@@ -85,6 +98,28 @@ TEMPLATE_MODULES = {
     "RibbonMyAddin": "standard",
     "Sheet2": "document",
     "xlwings": "standard",
+}
+
+
+# xlwings' VBA client for servers, from the xlwings package's addin/ folder, unchanged: RunServerPython (Remote.bas)
+# and VBA-Web (WinHttp, late bound: no references). Dictionary, which they also need, is already the template's.
+# (module name, file, kind), in the order they are added after the template's modules.
+SERVER_CLIENT_MODULES = [
+    ("Remote", "Remote.bas", "standard"),
+    ("WebHelpers", "WebHelpers.bas", "standard"),
+    ("IWebAuthenticator", "IWebAuthenticator.cls", "class"),
+    ("WebClient", "WebClient.cls", "class"),
+    ("WebRequest", "WebRequest.cls", "class"),
+    ("WebResponse", "WebResponse.cls", "class"),
+]
+
+# Ribbon XML namespace -> the package relationship type that must point at it (Office 2007's customUI
+# and Office 2010's customUI14). Excel 2007 ignores a 2006 ribbon behind the 2007 relationship type.
+CUSTOM_UI_RELATIONSHIPS = {
+    "http://schemas.microsoft.com/office/2006/01/customui":
+        "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility",
+    "http://schemas.microsoft.com/office/2009/07/customui":
+        "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility",
 }
 
 
@@ -135,6 +170,171 @@ def decompress(data: bytes) -> bytes:
                 for _ in range(length):
                     out.append(out[-offset])
     return bytes(out)
+
+
+def compress(data: bytes) -> bytes:
+    """MS-OVBA 2.4.1.3.6 compression. Any valid container will do (Excel decompresses, then compiles the source);
+    this one takes the longest match among the latest positions sharing a 3-byte prefix, per 4096-byte chunk.
+    ms_ovba_compression's own compressor is both wrong for long matches (see _ms_ovba_patched) and quadratic:
+    about 15 s for 20 kB, minutes for VBA-Web's 117 kB WebHelpers module."""
+    out = bytearray(b"\x01")
+    for start in range(0, len(data), 4096):
+        chunk = data[start : start + 4096]
+        body = _compress_chunk(chunk)
+        if len(body) <= 4096:
+            out += struct.pack("<H", 0xB000 | (len(body) + 2 - 3)) + body
+        elif len(chunk) == 4096:  # incompressible: a raw chunk
+            out += struct.pack("<H", 0x3FFF) + chunk
+        else:
+            raise BuildError("the last chunk of a module does not compress into 4096 bytes")
+    return bytes(out)
+
+
+def _compress_chunk(chunk: bytes, candidates: int = 48) -> bytes:
+    body = bytearray()
+    heads: dict[bytes, list[int]] = {}
+    n, pos = len(chunk), 0
+
+    def remember(p: int) -> None:
+        if p + 3 <= n:
+            heads.setdefault(chunk[p : p + 3], []).append(p)
+
+    while pos < n:
+        flag_at = len(body)
+        body.append(0)
+        for bit in range(8):
+            if pos >= n:
+                break
+            best_len = best_offset = 0
+            if pos + 3 <= n:
+                bit_count = max((pos - 1).bit_length(), 4)  # MS-OVBA 2.4.1.3.19.1, difference = pos
+                max_len = min((0xFFFF >> bit_count) + 3, n - pos)
+                for cand in reversed(heads.get(chunk[pos : pos + 3], [])[-candidates:]):
+                    length = 3
+                    while length < max_len and chunk[cand + length] == chunk[pos + length]:
+                        length += 1
+                    if length > best_len:
+                        best_len, best_offset = length, pos - cand
+                        if length == max_len:
+                            break
+            if best_len >= 3:
+                body += struct.pack("<H", ((best_offset - 1) << (16 - bit_count)) | (best_len - 3))
+                body[flag_at] |= 1 << bit
+                for p in range(pos, pos + best_len):
+                    remember(p)
+                pos += best_len
+            else:
+                body.append(chunk[pos])
+                remember(pos)
+                pos += 1
+    return bytes(body)
+
+
+# --------------------------------------------------------------------------
+# MS-CFB (compound file) writer, version 3 (512-byte sectors). ms_cfb 0.0.6
+# cannot write a file whose FAT needs more than one sector (over 64 kB), which
+# VBA-Web's modules make this project.
+# --------------------------------------------------------------------------
+_ENDOFCHAIN, _FREESECT, _FATSECT, _NOSTREAM = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+
+
+def _cfb_key(name: str) -> tuple[int, str]:
+    return len(name), name.upper()  # MS-CFB 2.6.4: shorter names first, then case-insensitive
+
+
+def write_cfb(streams: dict[tuple[str, ...], bytes]) -> bytes:
+    """A compound file holding ``streams`` (path tuple -> bytes). Streams under 4096 bytes go to the mini stream.
+    Each storage's children form a balanced binary tree, all nodes black (MS-CFB 2.6.4 allows that)."""
+    entries = [{"name": "Root Entry", "type": 5, "children": {}, "data": b""}]
+    for path, data in sorted(streams.items()):
+        parent = entries[0]
+        for part in path[:-1]:
+            if part not in parent["children"]:
+                entries.append({"name": part, "type": 1, "children": {}, "data": b""})
+                parent["children"][part] = len(entries) - 1
+            parent = entries[parent["children"][part]]
+        entries.append({"name": path[-1], "type": 2, "children": {}, "data": data})
+        parent["children"][path[-1]] = len(entries) - 1
+
+    for entry in entries:
+        entry["left"] = entry["right"] = entry["child"] = _NOSTREAM
+
+    def balanced(ids: list[int]) -> int:
+        if not ids:
+            return _NOSTREAM
+        mid = len(ids) // 2
+        entries[ids[mid]]["left"] = balanced(ids[:mid])
+        entries[ids[mid]]["right"] = balanced(ids[mid + 1 :])
+        return ids[mid]
+
+    for entry in entries:
+        ids = sorted(entry["children"].values(), key=lambda i: _cfb_key(entries[i]["name"]))
+        entry["child"] = balanced(ids)
+
+    mini_stream, mini_fat = bytearray(), []
+    big = [e for e in entries if e["type"] == 2 and len(e["data"]) >= 4096]
+    for e in entries:
+        if e["type"] == 2 and len(e["data"]) < 4096:
+            count = -(-len(e["data"]) // 64)
+            e["start"] = len(mini_fat) if count else _ENDOFCHAIN
+            mini_fat += [len(mini_fat) + i + 1 for i in range(count)]
+            if count:
+                mini_fat[-1] = _ENDOFCHAIN
+            mini_stream += e["data"].ljust(count * 64, b"\0")
+
+    def sectors(size: int) -> int:
+        return -(-size // 512)
+
+    n_dir = sectors(len(entries) * 128)
+    n_minifat = sectors(len(mini_fat) * 4)
+    n_mini = sectors(len(mini_stream))
+    n_big = sum(sectors(len(e["data"])) for e in big)
+    n_fat = 1
+    while n_fat * 128 < n_fat + n_dir + n_minifat + n_mini + n_big:
+        n_fat += 1
+    if n_fat > 109:
+        raise BuildError("vbaProject.bin too large for a FAT without DIFAT sectors")
+
+    fat = [_FATSECT] * n_fat
+    body = bytearray()
+
+    def chain(data: bytes) -> int:
+        count = sectors(len(data))
+        if not count:
+            return _ENDOFCHAIN
+        first = len(fat)
+        fat.extend(first + i + 1 for i in range(count))
+        fat[-1] = _ENDOFCHAIN
+        body.extend(data.ljust(count * 512, b"\0"))
+        return first
+
+    dir_start = len(fat)
+    fat.extend(dir_start + i + 1 for i in range(n_dir))
+    fat[-1] = _ENDOFCHAIN
+    minifat_start = chain(b"".join(struct.pack("<I", v) for v in mini_fat).ljust(n_minifat * 512, b"\xff"))
+    entries[0]["start"] = chain(bytes(mini_stream))
+    entries[0]["data"] = bytes(mini_stream)
+    for e in big:
+        e["start"] = chain(e["data"])
+    fat += [_FREESECT] * (n_fat * 128 - len(fat))
+
+    directory = bytearray()
+    for e in entries:
+        name = e["name"].encode("utf-16-le") + b"\0\0"
+        size = 0 if e["type"] == 1 else len(e["data"])
+        start = 0 if e["type"] == 1 else e["start"]
+        directory += struct.pack("<64sHBBIII16sIQQIQ", name, len(name), e["type"], 1, e["left"], e["right"],
+                                 e["child"], b"\0" * 16, 0, 0, 0, start, size)
+    empty = struct.pack("<64sHBBIII16sIQQIQ", b"", 0, 0, 0, _NOSTREAM, _NOSTREAM, _NOSTREAM, b"\0" * 16, 0, 0, 0, 0, 0)
+    while len(directory) < n_dir * 512:
+        directory += empty
+
+    header = struct.pack("<8s16sHHHHH6sIIIIIIIII", bytes.fromhex("D0CF11E0A1B11AE1"), b"\0" * 16, 0x003E, 3,
+                         0xFFFE, 9, 6, b"\0" * 6, 0, n_fat, dir_start, 0, 4096,
+                         minifat_start if mini_fat else _ENDOFCHAIN, n_minifat, _ENDOFCHAIN, 0)
+    header += b"".join(struct.pack("<I", i) for i in range(n_fat)).ljust(436, b"\xff")
+    fat_bytes = b"".join(struct.pack("<I", v) for v in fat)
+    return header + fat_bytes + bytes(directory) + bytes(body)
 
 
 # --------------------------------------------------------------------------
@@ -238,20 +438,68 @@ def _crlf(text: bytes) -> bytes:
     return text.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
-def read_ribbon_module() -> bytes:
-    data = (SRC_DIR / (RIBBON_MODULE + ".bas")).read_bytes()
+def read_src_module(name: str) -> bytes:
+    """addin/src/<name>.bas: ASCII, CRLF, starting with its VB_Name."""
+    data = (SRC_DIR / (name + ".bas")).read_bytes()
     try:
         data.decode("ascii")
     except UnicodeDecodeError as exc:
         raise BuildError(
-            f"{RIBBON_MODULE}.bas must be ASCII (VBA project code page 1252); "
-            "write Chinese text as hex codes for Zh(), or put it in customUI.xml"
+            f"{name}.bas must be ASCII (VBA project code page 1252); "
+            "write Chinese text as hex codes for Zh(), or put it in customUI.xml or the config sheet"
         ) from exc
     data = _crlf(data)
     first = data.split(b"\r\n", 1)[0]
-    if first != f'Attribute VB_Name = "{RIBBON_MODULE}"'.encode():
-        raise BuildError(f"{RIBBON_MODULE}.bas must start with its VB_Name attribute")
+    if first != f'Attribute VB_Name = "{name}"'.encode():
+        raise BuildError(f"{name}.bas must start with its VB_Name attribute")
     return data
+
+
+def read_ribbon_module() -> bytes:
+    return read_src_module(RIBBON_MODULE)
+
+
+# What the VBA editor does to a class module it imports from a .cls file: the export header (VERSION/BEGIN/END)
+# goes, VB_Base names the class type library, and VB_TemplateDerived/VB_Customizable are added. The template's own
+# Dictionary module is Dictionary.cls stored this way (tests/test_addin_file.py checks it).
+CLASS_EXPORT_HEADER = b"VERSION 1.0 CLASS\r\nBEGIN\r\n  MultiUse = -1  'True\r\nEND\r\n"
+CLASS_BASE_LINE = b'Attribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"\r\n'
+CLASS_EXPOSED_LINE = b"Attribute VB_Exposed = True\r\n"
+CLASS_STORED_LINES = b"Attribute VB_TemplateDerived = False\r\nAttribute VB_Customizable = False\r\n"
+
+
+def class_module_source(cls_file: bytes, name: str) -> bytes:
+    data = _crlf(cls_file)
+    name_line = f'Attribute VB_Name = "{name}"\r\n'.encode()
+    if not data.startswith(CLASS_EXPORT_HEADER + name_line) or data.count(CLASS_EXPOSED_LINE) != 1:
+        raise BuildError(f"{name}.cls: unexpected class module header")
+    data = data[len(CLASS_EXPORT_HEADER):]
+    data = data.replace(name_line, name_line + CLASS_BASE_LINE, 1)
+    return data.replace(CLASS_EXPOSED_LINE, CLASS_EXPOSED_LINE + CLASS_STORED_LINES, 1)
+
+
+def xlwings_addin_dir() -> Path:
+    return template_path().parent / "addin"
+
+
+def server_client_modules(addin_dir: Path | None = None) -> list[TemplateModule]:
+    """Remote.bas and VBA-Web from the pinned xlwings package, as VBA stores them (sources unchanged)."""
+    addin_dir = addin_dir or xlwings_addin_dir()
+    modules = []
+    for name, filename, kind in SERVER_CLIENT_MODULES:
+        raw = (addin_dir / filename).read_bytes()
+        try:
+            raw.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise BuildError(f"{filename} is not ASCII; the VBA project uses code page 1252") from exc
+        if kind == "class":
+            source = class_module_source(raw, name)
+        else:
+            source = _crlf(raw)
+            if not source.startswith(f'Attribute VB_Name = "{name}"\r\n'.encode()):
+                raise BuildError(f"{filename} must start with its VB_Name attribute")
+        modules.append(TemplateModule(name, kind, source, b""))
+    return modules
 
 
 def patch_xlwings_module(source: bytes) -> bytes:
@@ -275,18 +523,13 @@ def ribbon_callbacks(custom_ui: bytes) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------
 @contextlib.contextmanager
 def _ms_ovba_patched():
-    """Fix ms-ovba's compression bug and make its output deterministic, then undo."""
+    """Make ms-ovba compress with our compressor and its output deterministic, then undo. Its own compressor
+    computes the maximum copy-token length as ``0xFFFF << bit_count + 3`` instead of ``(0xFFFF >> bit_count) + 3``
+    (MS-OVBA 2.4.1.3.19.3), so long matches decode to garbage, and it is quadratic."""
     import ms_ovba.vbaProject as vba_project_mod
     import ms_ovba_crypto.ms_ovba_crypto as crypto_mod
     from ms_dtyp.filetime import Filetime
     from ms_ovba_compression.ms_ovba import MsOvba
-
-    original_help = MsOvba.__dict__["copytoken_help"]
-
-    def copytoken_help(difference: int) -> dict:
-        help_ = original_help.__func__(difference)
-        help_["maxLength"] = (0xFFFF >> help_["bitCount"]) + 3  # MS-OVBA 2.4.1.3.19.3
-        return help_
 
     class ZeroFiletime(Filetime):
         # Filetime.from_msfiletime(0) goes through a 1601 POSIX timestamp, which
@@ -298,13 +541,14 @@ def _ms_ovba_patched():
             return Filetime(1601, 1, 1)
 
     saved = (crypto_mod.random, vba_project_mod.Filetime)
-    MsOvba.copytoken_help = staticmethod(copytoken_help)
+    original_compress = MsOvba.compress
+    MsOvba.compress = lambda self, data: compress(data)
     crypto_mod.random = random.Random(CRYPTO_SEED)
     vba_project_mod.Filetime = ZeroFiletime
     try:
         yield
     finally:
-        MsOvba.copytoken_help = original_help
+        MsOvba.compress = original_compress
         crypto_mod.random, vba_project_mod.Filetime = saved
 
 
@@ -321,10 +565,6 @@ def _in_temp_dir():
 
 
 def write_vba_project(template: TemplateProject, modules: list[TemplateModule]) -> bytes:
-    from ms_cfb.Models.Directories.root_directory import RootDirectory
-    from ms_cfb.Models.Directories.storage_directory import StorageDirectory
-    from ms_cfb.Models.Directories.stream_directory import StreamDirectory
-    from ms_cfb.ole_file import OleFile
     from ms_ovba.Models.Entities.doc_module import DocModule
     from ms_ovba.Models.Entities.module_base import ModuleBase
     from ms_ovba.Models.Entities.std_module import StdModule
@@ -406,33 +646,20 @@ def write_vba_project(template: TemplateProject, modules: list[TemplateModule]) 
                 module.docString = DoubleEncodedString([0x001C, 0x0048], m.docstring.decode(codec))
             project.add_module(module)
 
-        # Same steps as ms_ovba.Views.project_ole_file.ProjectOleFile, with our views.
-        root = RootDirectory()
-        root.set_modified(project.default_date)
-        storage = StorageDirectory("VBA")
-        storage.set_created(project.default_date)
-        storage.set_modified(project.default_date)
+        # Same streams as ms_ovba.Views.project_ole_file.ProjectOleFile writes, with our views; our container.
+        streams = {}
         for module in project.get_modules():
             module.write_file()
-            storage.add_directory(StreamDirectory(module.name, module.bin_path))
+            streams[("VBA", module.name)] = Path(module.bin_path).read_bytes()
         OurDirStream(project).write_file()
-        storage.add_directory(StreamDirectory("dir", "dir.bin"))
+        streams[("VBA", "dir")] = (tmp / "dir.bin").read_bytes()
         ProjectView(project).write_file()
-        storage.add_directory(StreamDirectory("_VBA_PROJECT", "vba_project.bin"))
-        root.add_directory(storage)
+        streams[("VBA", "_VBA_PROJECT")] = (tmp / "vba_project.bin").read_bytes()
         ProjectWm(project).write_file()
-        root.add_directory(StreamDirectory("PROJECTwm", "projectwm.bin"))
+        streams[("PROJECTwm",)] = (tmp / "projectwm.bin").read_bytes()
         OurProject(project).write_file()
-        root.add_directory(StreamDirectory("PROJECT", "project.bin"))
-        for path in tmp.glob("*.bin"):
-            if path.stat().st_size == 4096:
-                # ms-cfb puts a 4096-byte stream into the mini stream but leaves it
-                # out of the root entry's size; the CFB spec wants it in the FAT.
-                raise BuildError(f"{path.name} is exactly 4096 bytes; ms-cfb mishandles that")
-        ole = OleFile()
-        ole.root_directory = root
-        ole.create_file("vbaProject.bin")
-        data = (tmp / "vbaProject.bin").read_bytes()
+        streams[("PROJECT",)] = (tmp / "project.bin").read_bytes()
+        data = write_cfb(streams)
     verify_vba_project(data, modules, template)
     return data
 
@@ -496,6 +723,8 @@ def build_bytes(template: Path | None = None) -> bytes:
             modules.append(TemplateModule(m.name, m.kind, patch_xlwings_module(m.source), m.docstring))
         else:
             modules.append(m)
+    modules += server_client_modules()
+    modules.append(TemplateModule(ACTIONS_MODULE, "standard", read_src_module(ACTIONS_MODULE), b""))
     parts["xl/vbaProject.bin"] = write_vba_project(tpl, modules)
 
     custom_ui = (SRC_DIR / "customUI.xml").read_bytes()
@@ -503,12 +732,14 @@ def build_bytes(template: Path | None = None) -> bytes:
         if on_action != f"{RIBBON_MODULE}.OnButton":
             raise BuildError(f"customUI onAction {on_action!r} has no VBA sub")
     parts["customUI/customUI.xml"] = custom_ui
+    parts["_rels/.rels"] = fix_custom_ui_relationship(parts["_rels/.rels"], custom_ui)
 
     workbook = parts["xl/workbook.xml"]
     old = f'name="{TEMPLATE_CONFIG_SHEET}"'.encode()
     if workbook.count(old) != 1:
         raise BuildError("config sheet of the template not found in xl/workbook.xml")
     parts["xl/workbook.xml"] = workbook.replace(old, f'name="{CONFIG_SHEET}"'.encode())
+    write_config_sheet(parts)
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zf:
@@ -519,6 +750,39 @@ def build_bytes(template: Path | None = None) -> bytes:
             info.external_attr = 0
             zf.writestr(info, parts[name])
     return out.getvalue()
+
+
+def fix_custom_ui_relationship(rels: bytes, custom_ui: bytes) -> bytes:
+    """Give the ribbon part the relationship type that matches its XML namespace."""
+    import xml.etree.ElementTree as ET
+
+    namespace = ET.fromstring(custom_ui).tag.partition("}")[0].lstrip("{")
+    wanted = CUSTOM_UI_RELATIONSHIPS.get(namespace)
+    if wanted is None:
+        raise BuildError(f"customUI.xml: unknown ribbon namespace {namespace!r}")
+    found = re.findall(rb'Type="([^"]*/relationships/ui/extensibility)" Target="customUI/customUI.xml"', rels)
+    if len(found) != 1:
+        raise BuildError("_rels/.rels: no single relationship to customUI/customUI.xml")
+    return rels.replace(found[0], wanted.encode())
+
+
+def write_config_sheet(parts: dict[str, bytes]) -> None:
+    """The config sheet gets our keys only (perfeval_xl.addin_build.config_sheet_entries, no service address).
+    The template's rows (Interpreter_Win, UDF Modules… mostly blank) must go: in an active sheet a blank value
+    hides the user's config file. Its shared strings are then unused and emptied."""
+    sys.path.insert(0, str(HERE.parent))  # this checkout's perfeval_xl, also when run as a script
+    try:
+        from perfeval_xl.addin_build import config_sheet_entries, write_config_sheet as write_sheet
+    finally:
+        sys.path.pop(0)
+    sheet = "xl/worksheets/sheet1.xml"
+    if b'<sheetPr codeName="Sheet2"' not in parts[sheet]:
+        raise BuildError("the template's config sheet is not xl/worksheets/sheet1.xml")
+    parts[sheet] = write_sheet(parts[sheet], config_sheet_entries())
+    parts["xl/sharedStrings.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"/>'
+    )
 
 
 def build(output: Path | str = DEFAULT_OUTPUT, template: Path | None = None) -> Path:

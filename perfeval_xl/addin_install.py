@@ -19,15 +19,22 @@ Keys we write:
 * ``ADD_WORKBOOK_TO_PYTHONPATH`` — ``False``: otherwise the folder of the user's workbook (and XLSTART) goes to the
   front of ``sys.path`` and any ``perfeval_xl.py``/``pandas.py`` lying there would shadow the installed package.
 
-Other lines already in the file (a user's own settings) are kept. xlwings is not imported here.
+Other well-formed lines already in the file (a user's own settings) are kept; blank lines and lines that ``Input #``
+cannot read as two fields are dropped (a trailing blank line stops the VBA with run-time error 62). ``status`` checks
+the file the same way (:func:`check_config_file`) and shows which mode the installed add-in is in: with a service
+address in its config sheet (``perfeval-xl addin build``, perfeval_xl/addin_build.py) it needs no Python.
+xlwings is not imported here.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
+import re
 import shutil
 import sys
+import zipfile
 from pathlib import Path
 
 ADDIN_FILENAME = "perfeval_xl.xlam"
@@ -40,6 +47,7 @@ TAB_LABEL = "绩效自评"
 __all__ = [
     "AddinInstallError",
     "add_addin_parser",
+    "check_config_file",
     "config_entries",
     "default_config_dir",
     "default_xlstart_dir",
@@ -135,16 +143,30 @@ def _config_line(key: str, value: str) -> str:
     return f'"{key}","{value}"\r\n'
 
 
-def _line_key(line: str) -> str | None:
+def _parse_config_line(line: str) -> tuple[str, str] | None:
+    """(key, value) as xlwings' GetConfigFromFile reads the line with ``Input #f, name, value``; None when the line
+    would not give exactly those two fields (Input # then reads across lines and every later key is misread).
+    Input # has no escape for a double quote inside a quoted field."""
+    if not line.strip():
+        return None
     try:
-        row = next(csv.reader([line]))
+        row = next(csv.reader([line], skipinitialspace=True))
     except (csv.Error, StopIteration):
         return None
-    return row[0].strip().upper() if row else None
+    if len(row) != 2 or any('"' in field for field in row) or line.count('"') not in (0, 2, 4):
+        return None
+    return row[0].strip(), row[1].strip()
 
 
-def _merged_config(existing: bytes, entries: list[tuple[str, str]]) -> tuple[bytes, int]:
-    """Our lines first (GetConfigFromFile takes the first match), then the user's other lines, byte for byte."""
+def _line_key(line: str) -> str | None:
+    parsed = _parse_config_line(line)
+    return parsed[0].upper() if parsed else None
+
+
+def _merged_config(existing: bytes, entries: list[tuple[str, str]]) -> tuple[bytes, int, int]:
+    """Our lines first (GetConfigFromFile takes the first match), then the user's other well-formed lines, byte for
+    byte. Blank and malformed lines are dropped: a blank line stops the VBA reader with run-time error 62. Returns
+    (file bytes, lines kept, lines dropped)."""
     encoding = _config_encoding()
     ours = "".join(_config_line(k, v) for k, v in entries)
     try:
@@ -156,13 +178,18 @@ def _merged_config(existing: bytes, entries: list[tuple[str, str]]) -> tuple[byt
             "在那里安装 perfeval-xl 后重新运行 perfeval-xl addin install。"
         ) from exc
     keys = {key.upper() for key, _ in entries}
-    kept = 0
+    kept = dropped = 0
     for line in existing.splitlines():
         text = line.decode(encoding, errors="replace")
-        if text.strip() and _line_key(text) not in keys:
+        if not text.strip():
+            continue
+        key = _line_key(text)
+        if key is None:
+            dropped += 1
+        elif key not in keys:
             data += line + b"\r\n"
             kept += 1
-    return data, kept
+    return data, kept, dropped
 
 
 # --- Install / uninstall / status ---------------------------------------------------------------------------------
@@ -200,7 +227,7 @@ def install(
     entries = config_entries(interpreter)
 
     existing = config_file.read_bytes() if config_file.is_file() else b""
-    data, kept = _merged_config(existing, entries)
+    data, kept, dropped = _merged_config(existing, entries)
 
     will = "将" if dry_run else "已"
     lines = []
@@ -214,6 +241,8 @@ def install(
     lines += [f"    {key} = {value}" for key, value in entries]
     if kept:
         lines.append(f"    （保留了配置文件中原有的其他设置 {kept} 项）")
+    if dropped:
+        lines.append(f"    （去掉了配置文件中 Excel 读不懂的 {dropped} 行）")
 
     if not dry_run:
         try:
@@ -271,18 +300,109 @@ def uninstall(
     return lines
 
 
+def _expand_windows_vars(value: str) -> str:
+    # xlwings' GetConfig passes every value through WScript's ExpandEnvironmentStrings (%NAME%).
+    return re.sub(r"%([^%]+)%", lambda m: os.environ.get(m.group(1), m.group(0)), value)
+
+
+def check_config_file(path: str | os.PathLike, *, local_mode: bool = True) -> list[str]:
+    """What would break xlwings' VBA reading this config file, in Chinese, one sentence per problem ([] = fine).
+
+    GetConfigFromFile reads it with ``Input #f, name, value`` in the Windows ANSI code page: a blank line stops it
+    with run-time error 62 at the end of the file and misaligns every later key in the middle; a UTF-8 (or UTF-16)
+    file turns Chinese into garbage; a line that is not two fields shifts the rest. With ``local_mode`` the Python it
+    names must exist (in server mode the file still matters: RunServerPython reads its settings through it too)."""
+    path = Path(path)
+    fix = "请重新运行安装（安装.cmd 或 perfeval-xl addin install），它会重写这个文件；不要手工编辑。"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return [f"无法读取配置文件 {path}：{exc.strerror or exc}"]
+    encoding = _config_encoding()
+    if data.startswith(b"\xef\xbb\xbf"):
+        return [f"{path}：文件开头有 UTF-8 的 BOM 标记（多半是用记事本另存为 UTF-8 造成的），Excel 读不出第一项。{fix}"]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        return [f"{path}：文件是 Unicode（UTF-16）编码，Excel 的 VBA 只能读本机代码页的文本。{fix}"]
+    problems = []
+    if not data.isascii() and codecs.lookup(encoding).name != "utf-8":
+        try:
+            data.decode("utf-8")
+            problems.append(f"{path}：文件是按 UTF-8 保存的，Excel 按本机代码页（{encoding}）读，其中的中文会变成乱码。{fix}")
+        except UnicodeDecodeError:
+            try:
+                data.decode(encoding)
+            except UnicodeDecodeError:
+                problems.append(f"{path}：文件不是本机代码页（{encoding}）的文本，Excel 读不出来。{fix}")
+    text = data.decode(encoding, errors="replace")
+    lines = re.split(r"\r\n|\r|\n", text)
+    if lines and lines[-1] == "":
+        lines.pop()  # the line end of the last line, as VBA's Write # leaves it
+    seen: dict[str, int] = {}
+    settings: dict[str, str] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            where = "文件末尾" if all(not rest.strip() for rest in lines[number - 1 :]) else "文件中间"
+            error = "（运行时错误 62）" if where == "文件末尾" else "，其后的设置会被读错"
+            problems.append(f"{path} 第 {number} 行是空行：它在{where}，Excel 读配置时会出错{error}。{fix}")
+            continue
+        parsed = _parse_config_line(line)
+        if parsed is None:
+            problems.append(f'{path} 第 {number} 行不是 "键","值" 的形式：{line.strip()}。Excel 会把其后的设置读错。{fix}')
+            continue
+        key = parsed[0].upper()
+        if key in seen:
+            problems.append(f"{path} 第 {number} 行：{parsed[0]} 在第 {seen[key]} 行已经出现，Excel 只用第一处。{fix}")
+            continue
+        seen[key] = number
+        settings[key] = _expand_windows_vars(parsed[1])
+    interpreter = settings.get("INTERPRETER_WIN", "")
+    if local_mode and not interpreter and not settings.get("CONDA PATH"):
+        problems.append(f"{path}：没有 INTERPRETER_WIN 一项，按钮找不到要运行的 Python。{fix}")
+    elif local_mode and interpreter and not Path(interpreter).is_file():
+        problems.append(f"{path}：INTERPRETER_WIN 指向的 Python 不存在：{interpreter}。{fix}")
+    for key in ("CONDA PATH",):
+        if settings.get(key) and not Path(settings[key]).is_dir():
+            problems.append(f"{path}：{key} 指向的文件夹不存在：{settings[key]}。{fix}")
+    for folder in filter(None, settings.get("PYTHONPATH", "").split(";")):
+        if not Path(folder).is_dir():
+            problems.append(f"{path}：PYTHONPATH 中的文件夹不存在：{folder}。")
+    return problems
+
+
+def _installed_server(addin: Path) -> str | None:
+    """The service address in an installed add-in's config sheet ("" = local mode); None if it cannot be read."""
+    from .addin_build import KEY_SERVER, read_config_sheet
+
+    try:
+        return read_config_sheet(addin).get(KEY_SERVER, "")
+    except (OSError, KeyError, ValueError, SyntaxError, zipfile.BadZipFile):  # SyntaxError: XML ParseError
+        return None
+
+
 def status(
     *, xlstart_dir: str | os.PathLike | None = None, config_dir: str | os.PathLike | None = None
 ) -> list[str]:
-    """Where the add-in and its config are, whether they exist, and what the config says."""
+    """Where the add-in and its config are, whether they exist, which mode the add-in is in, what the config says,
+    and what in it would break the button (lines starting with "问题：")."""
     xlstart, config = _dirs(xlstart_dir, config_dir)
     target = xlstart / ADDIN_FILENAME
     config_file = config / CONFIG_FILENAME
     lines = [f"加载项：{target}（{'已安装' if target.is_file() else '未安装'}）"]
+    server = _installed_server(target) if target.is_file() else None
+    if server:
+        lines.append(f"    模式：服务版，服务地址 {server}（不使用本机 Python）")
+    elif server == "":
+        lines.append("    模式：本机 Python")
+    elif target.is_file():
+        lines.append(f"问题：{target} 不是完整的加载项文件（读不出它的配置表）。请重新安装。")
     lines.append(f"配置：{config_file}（{'存在' if config_file.is_file() else '不存在'}）")
     if config_file.is_file():
         text = config_file.read_bytes().decode(_config_encoding(), errors="replace")
         lines += ["    " + line for line in text.splitlines() if line.strip()]
+        lines += ["问题：" + p for p in check_config_file(config_file, local_mode=not server)]
+    elif target.is_file() and not server:
+        lines.append("问题：本机 Python 模式需要这个配置文件，按钮找不到要运行的 Python。"
+                     "请运行安装（安装.cmd 或 perfeval-xl addin install）。")
     return lines
 
 
@@ -312,9 +432,19 @@ def add_addin_parser(subparsers) -> None:
     dirs(p)
     p.set_defaults(run=_cmd_uninstall)
 
-    p = commands.add_parser("status", help="显示安装位置和配置内容")
+    p = commands.add_parser("status", help="显示安装位置、模式和配置内容，并检查配置文件")
     dirs(p)
     p.set_defaults(run=_cmd_status)
+
+    p = commands.add_parser(
+        "build",
+        help="生成已设置服务地址的加载项（.xlam）或下载包（.zip）",
+        description="复制内置的加载项并写入绩效自评服务的地址（和访问令牌）。输出为 .zip 时另附 安装.cmd、卸载.cmd 和 说明.txt。",
+    )
+    p.add_argument("--server", required=True, help="服务地址，如 http://10.1.2.3:8000（只能是 http 或 https）")
+    p.add_argument("--token", help="访问令牌（服务要求时）")
+    p.add_argument("-o", "--output", required=True, help="输出文件：.xlam 只含加载项；.zip 为完整下载包")
+    p.set_defaults(run=_cmd_build)
 
 
 def _run(fn, **kwargs) -> int:
@@ -338,4 +468,38 @@ def _cmd_uninstall(args) -> int:
 
 
 def _cmd_status(args) -> int:
-    return _run(status, xlstart_dir=args.xlstart_dir, config_dir=args.config_dir)
+    try:
+        lines = status(xlstart_dir=args.xlstart_dir, config_dir=args.config_dir)
+    except AddinInstallError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    return 1 if any(line.startswith("问题：") for line in lines) else 0
+
+
+def _cmd_build(args) -> int:
+    from .addin_build import AddinBuildError, build_addin_download, build_preconfigured_addin
+
+    output = Path(args.output)
+    kind = output.suffix.lower()
+    if kind not in (".xlam", ".zip"):
+        print(f"输出文件 {output} 的扩展名应为 .xlam（只含加载项）或 .zip（下载包）。", file=sys.stderr)
+        return 2
+    try:
+        build = build_preconfigured_addin if kind == ".xlam" else build_addin_download
+        data = build(args.server, args.token)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        partial = output.with_name(output.name + ".part")
+        partial.write_bytes(data)
+        os.replace(partial, output)
+    except (AddinBuildError, AddinInstallError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"无法写入 {output}：{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    what = "加载项" if kind == ".xlam" else "下载包（加载项、安装.cmd、卸载.cmd、说明.txt）"
+    print(f"已生成{what}：{output}")
+    print(f"    服务地址：{args.server.strip().rstrip('/')}" + ("（含访问令牌）" if args.token else ""))
+    return 0

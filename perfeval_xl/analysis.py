@@ -6,13 +6,14 @@ functions, differing only in what their description (families/*.toml) provides.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .model import EMPTY, Cell, Family, Form
 from .policy import Policy
-from .scoring import (TIER_BY_LABEL, TIER_LABELS, Quantitative, RateScore, evident_tier, grade_of, rate_score, round_score,
-                      score_quantitative)
-from .values import MONEY_FACTORS_TO_WANYUAN, Parsed, as_amount, as_fraction, format_number, label_key
+from .scoring import (TIER_BY_LABEL, TIER_LABELS, Quantitative, RateScore, evident_tier, grade_of, percent_text, rate_score,
+                      round_score, score_quantitative)
+from .values import MONEY_FACTORS_TO_WANYUAN, Parsed, as_amount, as_fraction, convert_money, indicator_name, label_key, shown_number
 
 BUDGET_COLUMN_LABEL = {"initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数"}
 
@@ -30,6 +31,12 @@ class BudgetAnalysis:
     used_parts_sum: bool  # the 年度资金总额 row was empty or 0, so the 其中 rows were added up
     typed_rate: float | None
     typed_score: float | None
+    labels: dict[str, str] = field(default_factory=lambda: dict(BUDGET_COLUMN_LABEL))  # column key → its name
+    scored: bool = True  # False: the block only gives the rate, a table row scores it (scorecard 预算执行率)
+
+    @property
+    def denominator_label(self) -> str:
+        return self.labels.get(self.denominator_key, BUDGET_COLUMN_LABEL[self.denominator_key])
 
 
 def amount_of(cell: Cell, form: Form) -> float | None:
@@ -37,14 +44,25 @@ def amount_of(cell: Cell, form: Form) -> float | None:
     a number typed with its unit (`977300元`) was already converted by the parser."""
     parsed = cell.parsed
     amount = as_amount(parsed)
-    if amount is not None and not parsed.unit and form.amount_unit != "万元":
-        amount *= MONEY_FACTORS_TO_WANYUAN.get(form.amount_unit, 1.0)
+    if amount is not None and not parsed.unit and form.amount_unit != "万元" and form.amount_unit in MONEY_FACTORS_TO_WANYUAN:
+        amount = convert_money(amount, form.amount_unit, "万元")
     return amount
 
 
-def analyse_budget(form: Form, policy: Policy) -> BudgetAnalysis | None:
+def budget_column_labels(family: Family | None) -> dict[str, str]:
+    """What each 项目资金 column is called in explanations: the family's `explain`, else our usual names."""
+    labels = dict(BUDGET_COLUMN_LABEL)
+    if family is not None:
+        for column in family.data.get("budget", {}).get("columns", []):
+            if column.get("explain"):
+                labels[column["key"]] = column["explain"]
+    return labels
+
+
+def analyse_budget(form: Form, policy: Policy, family: Family | None = None) -> BudgetAnalysis | None:
     if not form.budget:
         return None
+    labels = budget_column_labels(family)
     amounts = {row: {col: amount_of(cell, form) for col, cell in cols.items()} for row, cols in form.budget.items()}
     total = amounts.get("total", {})
     parts = [amounts[row] for row in ("current", "carryover", "other") if row in amounts]
@@ -58,20 +76,25 @@ def analyse_budget(form: Form, policy: Policy) -> BudgetAnalysis | None:
             filled = [p["executed"] for p in parts if p.get("executed") is not None]
             executed = sum(filled) if filled else executed
         used_parts_sum = True
+    scored = family is None or family.data.get("budget", {}).get("scored", True)
     weight_cell = form.budget_cell("total", "weight").parsed
     weight = weight_cell.number if weight_cell.is_number else None
-    weight_from_policy = weight is None
-    if weight is None:
+    weight_from_policy = weight is None and scored
+    if weight is None and scored:
         weight = policy.weights.get("budget")
     rate = None
+    what = f"{labels['executed']} / {labels[denominator_key]}" + ("（按其中各项合计）" if used_parts_sum else "")
     if denominator and denominator > 0 and executed is not None and weight is not None:
-        what = f"全年执行数 / {BUDGET_COLUMN_LABEL[denominator_key]}" + ("（按其中各项合计）" if used_parts_sum else "")
         rate = rate_score(executed, denominator, weight, policy, what)
+    elif denominator and denominator > 0 and executed is not None and not scored:
+        share = executed / denominator
+        rate = RateScore(share, 0.0, f"{what} = {shown_number(executed)} / {shown_number(denominator)} = "
+                                     f"{percent_text(share)}（由绩效指标表中的预算执行率一行计分）")
     typed_rate = as_fraction(form.budget_cell("total", "rate").parsed)
     score_parsed = form.budget_cell("total", "score").parsed
     typed_score = score_parsed.number if score_parsed.is_number and not score_parsed.unit else None
     return BudgetAnalysis(amounts, denominator_key, weight, weight_from_policy, rate, used_parts_sum, typed_rate,
-                          typed_score)
+                          typed_score, labels, scored)
 
 
 # --- 绩效指标 / 评分表 rows ------------------------------------------------------------------------------------
@@ -96,18 +119,33 @@ class Row:
 
     @property
     def label(self) -> str:
-        """The 三级指标 as typed, or the group it sits in when the name is empty."""
+        """The 三级指标 as typed (without a template slot's `指标1：`), or the group it sits in when the name is empty."""
         name = self.cells.get("name", EMPTY)
         if not name.parsed.is_blank:
-            return " ".join(str(name.value).split())
+            text = " ".join(str(name.value).split())
+            slot_name = indicator_name(text)
+            if slot_name is None:
+                return text
+            if slot_name:
+                return slot_name
         return self.level2 or self.level1 or f"第{self.index + 1}行"
 
     @property
+    def name_is_slot(self) -> bool:
+        """The 三级指标 is only a template slot (`指标1：`, `……`): no name typed."""
+        name = self.cells.get("name")
+        return (name is not None and name.value.__class__ is str and not name.parsed.is_blank
+                and indicator_name(name.value) == "")
+
+    @property
     def has_content(self) -> bool:
+        """Something is typed in the row. A template slot's `指标1：` or `……` alone is not: an empty slot."""
         cells = self.cells
         for key in _CONTENT_KEYS:
             cell = cells.get(key)
             if cell is not None and cell.value is not None and not cell.parsed.is_blank:
+                if key == "name" and cell.value.__class__ is str and indicator_name(cell.value) == "":
+                    continue
                 return True
         return False
 
@@ -205,6 +243,14 @@ def _score_indicator_row(row: Row, is_cost: bool, policy: Policy) -> RowResult:
                      explanation=f"定性指标，{how}：{tier_label(tier)}")
 
 
+def _budget_rate_row(row: Row, budget: BudgetAnalysis | None) -> RowResult:
+    """A 预算执行率 row of a scorecard: its share is the money block's rate (capped at 100 %), whatever is typed."""
+    if budget is None or budget.rate is None:
+        return RowResult(row, "unscorable", explanation="项目资金表缺少预算数或执行数，预算执行率无法计算")
+    rate = budget.rate
+    return RowResult(row, "rate", min(max(rate.rate, 0.0), 1.0), explanation=rate.explanation.split("（由")[0])
+
+
 def tier_label(tier: str) -> str:
     return TIER_LABELS[tier]
 
@@ -212,13 +258,13 @@ def tier_label(tier: str) -> str:
 def _explain_item(item: Item, policy: Policy) -> str:
     if item.suggested is None:
         return "；".join(r.explanation for r in item.results if r.explanation) or "无法按规则计分"
-    weight = format_number(item.weight)
+    weight = shown_number(item.weight)
     scored = [r for r in item.results if r.fraction is not None]
     share = sum(r.fraction for r in scored) / len(scored)
     if share >= 1.0:
         outcome = f"记满分 {weight}"
     else:
-        outcome = f"{weight} × {share * 100:.2f}% = {format_number(item.suggested)}"
+        outcome = f"{weight} × {share * 100:.2f}% = {shown_number(item.suggested)}"
     if not item.is_block:
         return f"{item.results[0].explanation}，{outcome}（{policy.name}）"
     skipped = len(item.results) - len(scored)
@@ -226,11 +272,15 @@ def _explain_item(item: Item, policy: Policy) -> str:
     return f"{len(item.rows)} 行共用分值 {weight}，按各行完成比例平均{note}：{outcome}（{policy.name}）"
 
 
-def analyse_indicator_items(rows: list[Row], family: Family, policy: Policy) -> list[Item]:
+def analyse_indicator_items(rows: list[Row], family: Family, policy: Policy,
+                            budget: BudgetAnalysis | None = None) -> list[Item]:
     cost_level2 = {entry["label"] for entry in family.table.get("level2", []) if entry.get("cost")}
+    from_budget = {label_key(rule["name"]) for rule in family.table.get("computable", [])
+                   if str(rule.get("numerator", "")).startswith("budget.")}
     items = _group_into_items(rows)
     for item in items:
-        item.results = [_score_indicator_row(row, row.level2 in cost_level2 or "成本" in row.level2, policy)
+        item.results = [_budget_rate_row(row, budget) if from_budget and label_key(row.label) in from_budget
+                        else _score_indicator_row(row, row.level2 in cost_level2 or "成本" in row.level2, policy)
                         for row in item.rows]
         scored = [r.fraction for r in item.results if r.fraction is not None]
         if item.weight is not None and scored and (item.is_block or item.results[0].fraction is not None):
@@ -266,7 +316,7 @@ def analyse_score_table_items(rows: list[Row], family: Family, policy: Policy, f
     items = [Item([row], row.number("weight"), row.number("score")) for row in rows if row.has_content]
     for item in items:
         row = item.first
-        rule = computable.get(label_key(row.parsed("name").text))
+        rule = computable.get(label_key(row.label if not row.parsed("name").is_blank else ""))
         numerator = _figure(rule["numerator"], row, funding) if rule else None
         denominator = _figure(rule["denominator"], row, funding) if rule else None
         if rule and numerator is not None and denominator and denominator > 0 and item.weight is not None:
@@ -275,9 +325,9 @@ def analyse_score_table_items(rows: list[Row], family: Family, policy: Policy, f
                 saving = (denominator - numerator) / denominator
                 fraction = 1.0 if numerator <= denominator else denominator / numerator
                 item.suggested = round_score(item.weight * fraction, policy.decimals)
-                item.explanation = (f"{rule['explain']} = ({format_number(denominator)} − {format_number(numerator)}) / "
-                                    f"{format_number(denominator)} = {saving * 100:.2f}%；{format_number(item.weight)} × "
-                                    f"{fraction * 100:.2f}% = {format_number(item.suggested)}（{policy.name}）")
+                item.explanation = (f"{rule['explain']} = ({shown_number(denominator)} − {shown_number(numerator)}) / "
+                                    f"{shown_number(denominator)} = {saving * 100:.2f}%；{shown_number(item.weight)} × "
+                                    f"{fraction * 100:.2f}% = {shown_number(item.suggested)}（{policy.name}）")
             else:
                 outcome = rate_score(numerator, denominator, item.weight, policy, rule["explain"])
                 fraction, item.suggested, item.explanation = min(outcome.rate, 1.0), outcome.score, outcome.explanation
@@ -299,6 +349,7 @@ class Group:
     weight_sum: float
     score_sum: float | None
     subtotal_cell: Cell = field(default_factory=Cell)
+    printed_points: Cell | None = None  # the group label's own points, `项目决策(10分)` → 10 (at that label's cell)
 
 
 @dataclass
@@ -315,14 +366,31 @@ class Analysis:
     total: float | None
     grade: str | None
     memo: dict = field(default_factory=dict)  # facts several checks derive alike, made once (checks._number_cells)
+    weights_printed: bool = True  # the table has a 分值 column (湖北: no; its rows' weights cannot be checked)
+    goal_points: float | None = None  # the indicators' printed points when the form prints them (湖北 80)
 
     @property
     def execution_score_used(self) -> float | None:
-        if self.budget is None:
+        if self.budget is None or not self.budget.scored:
             return None
         if self.budget.typed_score is not None:
             return self.budget.typed_score
         return self.budget.rate.score if self.budget.rate else None
+
+
+_POINTS_IN_LABEL = re.compile(r"[(（]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
+
+
+def _printed_points(rows: list[Row], group_key: str) -> Cell | None:
+    """The points a group's label prints (`项目决策(10分)`, `产出指标（50分）`), as a cell at that label."""
+    for row in rows:
+        cell = row.cells.get("level1")
+        if cell is None or cell.value.__class__ is not str or "分" not in cell.value:
+            continue
+        if _level1_matches(label_key(cell.value), group_key):
+            match = _POINTS_IN_LABEL.search(cell.value)
+            return Cell(float(match.group(1)), cell.ref) if match else None
+    return None
 
 
 def _group_weights(family: Family) -> list[tuple[str, str, str | None]]:
@@ -338,12 +406,12 @@ def _level1_matches(level1_key: str, label_key_: str) -> bool:
 
 def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
     rows = _carry_down(form)
-    budget = analyse_budget(form, policy)
+    budget = analyse_budget(form, policy, family)
     funding = funding_amounts(form, family) if family.data.get("funding") else {}
     if family.data.get("score_table"):
         items = analyse_score_table_items(rows, family, policy, funding)
     else:
-        items = analyse_indicator_items(rows, family, policy)
+        items = analyse_indicator_items(rows, family, policy, budget)
 
     groups = []
     level1_keys = [label_key(item.first.level1) for item in items]
@@ -354,15 +422,25 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
         groups.append(Group(label, policy.weights.get(weight_key),
                             sum(item.weight or 0.0 for item in members),
                             round_score(sum(scores), policy.decimals) if scores else None,
-                            form.subtotals.get(subtotal_key, Cell()) if subtotal_key else Cell()))
+                            form.subtotals.get(subtotal_key, Cell()) if subtotal_key else Cell(),
+                            _printed_points(rows, key) if members else None))
 
-    total_weight = sum(item.weight or 0.0 for item in items) + (budget.weight or 0.0 if budget else 0.0)
+    # A family whose layout prints no 分值 column, unless this form added one (a unit's own 权重 column).
+    weights_printed = family.table.get("weights_printed", True) or any("weight" in row.cells for row in rows)
+    goal_points = form.field_cell("goals_points").parsed
+    goal_points = goal_points.number if goal_points.is_number else None
+    if weights_printed:
+        total_weight = sum(item.weight or 0.0 for item in items) + (budget.weight or 0.0 if budget and budget.scored else 0.0)
+    else:  # no per-row 分值: the points printed for the goals (or what the budget leaves of 100) stand for them
+        budget_weight = budget.weight or 0.0 if budget else 0.0
+        goal_points = goal_points if goal_points is not None else 100.0 - budget_weight
+        total_weight = budget_weight + goal_points
     parts = [item.used_score for item in items if item.used_score is not None]
     execution = None
-    if budget is not None:
+    if budget is not None and budget.scored:
         execution = budget.typed_score if budget.typed_score is not None else (budget.rate.score if budget.rate else None)
     if execution is not None:
         parts.append(execution)
     total = round_score(sum(parts), policy.decimals) if parts else None
     return Analysis(form, family, policy, rows, items, budget, funding, groups, total_weight, total,
-                    grade_of(total, policy))
+                    grade_of(total, policy), weights_printed=weights_printed, goal_points=goal_points)

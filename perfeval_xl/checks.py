@@ -17,7 +17,7 @@ from .analysis import Analysis, Item, Row, amount_of
 from .model import Cell, Issue
 from .policy import load_policy, shipped_policy_names
 from .scoring import TIER_LABELS, band_text, in_band, percent_text
-from .values import EXCEL_ERRORS, format_number, format_parsed
+from .values import EXCEL_ERRORS, shown_number, shown_value, unit_as_typed
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def year_not_valid(a: Analysis) -> Iterator[Finding]:
         return
     year = parsed.number if parsed.is_number else None
     if year is None or not (2000 <= year <= 2100) or year != int(year):
-        yield Finding(cell.ref, f"年度“{format_parsed(parsed)}”不是有效年份，请填写四位数字年份，如 2023。")
+        yield Finding(cell.ref, f"年度“{shown_value(parsed)}”不是有效年份，请填写四位数字年份，如 2023。")
 
 
 @check("F103", "error", "评分口径不存在", "评分口径 填了 “湖北”")
@@ -176,7 +176,7 @@ def number_typed_as_text(a: Analysis) -> Iterator[Finding]:
         parsed = cell.parsed
         if parsed.is_number and parsed.typed_as_text:
             unit_note = "（单位已在表头）" if parsed.unit else ""
-            yield Finding(cell.ref, f"{what}“{cell.value}”是文本，已按 {format_parsed(parsed)} 读取；"
+            yield Finding(cell.ref, f"{what}“{cell.value}”是文本，已按 {shown_number(parsed.number)}{parsed.unit} 读取；"
                                     f"请只填数字{unit_note}，否则表内公式会把它当作 0。", parsed.number)
 
 
@@ -208,7 +208,7 @@ def negative_number(a: Analysis) -> Iterator[Finding]:
     for what, cell in _number_cells(a):
         parsed = cell.parsed
         if parsed.is_number and parsed.number < 0:
-            yield Finding(cell.ref, f"{what}为负数（{format_number(parsed.number)}），请核实后改为非负数。")
+            yield Finding(cell.ref, f"{what}为负数（{shown_number(parsed.number)}），请核实后改为非负数。")
 
 
 @check("V114", "warning", "金额异常大", "全年预算数 填了 3736000（疑似以元填写）")
@@ -219,7 +219,7 @@ def amount_implausible(a: Analysis) -> Iterator[Finding]:
     for cell in cells:
         amount = amount_of(cell, a.form)
         if amount is not None and amount > 1_000_000:
-            yield Finding(cell.ref, f"金额 {format_number(amount)} 万元超过 100 亿元，是否按“元”填写了？"
+            yield Finding(cell.ref, f"金额 {shown_number(amount)} 万元超过 100 亿元，是否按“元”填写了？"
                                     f"本表金额单位为{a.form.amount_unit}。", amount / 10_000)
 
 
@@ -231,7 +231,7 @@ def shipped_policies():
 
 
 def _denominator_label(a: Analysis) -> str:
-    return "全年预算数" if a.budget.denominator_key == "annual" else "年初预算数"
+    return a.budget.denominator_label
 
 
 @check("B201", "error", "预算数为空或为 0，无法计算执行率", "全年预算数 为空")
@@ -275,8 +275,8 @@ def budget_parts_mismatch(a: Analysis) -> Iterator[Finding]:
         parts_sum = sum(p or 0.0 for p in parts)
         if abs(parts_sum - total) > 0.005:
             yield Finding(a.form.budget_cell("total", column).ref,
-                          f"{label}：其中各项合计 {format_number(round(parts_sum, 6))} 万元，与年度资金总额 "
-                          f"{format_number(total)} 万元不符；请核对各项资金或总额。", round(parts_sum, 6))
+                          f"{label}：其中各项合计 {shown_number(round(parts_sum, 6))} 万元，与年度资金总额 "
+                          f"{shown_number(total)} 万元不符；请核对各项资金或总额。", round(parts_sum, 6))
 
 
 @check("B204", "warning", "年度资金总额未填，按其中各项合计计算", "年度资金总额 为 0，上年结转资金 191.10")
@@ -313,7 +313,7 @@ def budget_score_differs(a: Analysis) -> Iterator[Finding]:
     b = a.budget if _is_standard(a) else None
     if b and b.rate and b.typed_score is not None and abs(b.typed_score - b.rate.score) > a.policy.score_tolerance:
         yield Finding(a.form.budget_cell("total", "score").ref,
-                      f"预算执行得分填为 {format_number(b.typed_score)}，按规则应为 {format_number(b.rate.score)}"
+                      f"预算执行得分填为 {shown_number(b.typed_score)}，按规则应为 {shown_number(b.rate.score)}"
                       f"（{b.rate.explanation}）。保留填报值，请核实。", b.rate.score)
 
 
@@ -321,26 +321,28 @@ def budget_score_differs(a: Analysis) -> Iterator[Finding]:
 def budget_denominator_used(a: Analysis) -> Iterator[Finding]:
     """Always says which 预算数 was the denominator: the choice changes the score a lot."""
     if _is_standard(a) and a.budget.rate:
-        other = "年初预算数" if a.budget.denominator_key == "annual" else "全年预算数"
+        other_key = "initial" if a.budget.denominator_key == "annual" else "annual"
+        printed = any(other_key in columns for columns in a.form.budget.values())
+        other = f"如当地要求以{a.budget.labels[other_key]}为分母，请换用相应评分口径。" if printed else ""
         yield Finding(a.form.budget_cell("total", "rate").ref,
                       f"执行率以{_denominator_label(a)}为分母（评分口径 {a.policy.name}）：{a.budget.rate.explanation}。"
-                      f"如当地要求以{other}为分母，请换用相应评分口径。")
+                      f"{other}")
 
 
 @check("B209", "warning", "预算执行分值与评分口径不同", "分值 填 20，口径为 10")
 def budget_weight_differs(a: Analysis) -> Iterator[Finding]:
     """The 预算执行 分值 differs from the policy's weight, or is empty (the policy's weight is then used)."""
-    if not _is_standard(a):
+    if not _is_standard(a) or not a.budget.scored:
         return
     expected = a.policy.weights.get("budget")
     cell = a.form.budget_cell("total", "weight")
     if a.budget.weight_from_policy:
-        yield Finding(cell.ref, f"预算执行分值未填，已按评分口径 {a.policy.name} 取 {format_number(expected)} 分；请填写分值。", expected)
+        yield Finding(cell.ref, f"预算执行分值未填，已按评分口径 {a.policy.name} 取 {shown_number(expected)} 分；请填写分值。", expected)
     elif expected is not None and abs(a.budget.weight - expected) > 1e-9:
         matching = [p for p in shipped_policies() if p.weights.get("budget") == a.budget.weight]
         hint = f"若按{matching[0].title}口径填报，请改用评分口径 {matching[0].name}。" if matching else ""
-        yield Finding(cell.ref, f"预算执行分值为 {format_number(a.budget.weight)}，评分口径 {a.policy.name} 为 "
-                                f"{format_number(expected)} 分；如有特殊情况可调整，但各项分值合计须为 100。{hint}")
+        yield Finding(cell.ref, f"预算执行分值为 {shown_number(a.budget.weight)}，评分口径 {a.policy.name} 为 "
+                                f"{shown_number(expected)} 分；如有特殊情况可调整，但各项分值合计须为 100。{hint}")
 
 
 @check("B210", "error", "资金合计与分项之和不符", "预算资金合计 180，分项 170 + 0")
@@ -351,8 +353,8 @@ def funding_total_mismatch(a: Analysis) -> Iterator[Finding]:
         cell = a.form.funding.get(key)
         printed = cell.parsed if cell is not None else None
         if parts_sum is not None and printed is not None and printed.is_number and abs(printed.number - parts_sum) > 0.005:
-            yield Finding(cell.ref, f"资金合计填为 {format_number(printed.number)} 万元，但分项之和为 "
-                                    f"{format_number(round(parts_sum, 6))} 万元；请核对。", round(parts_sum, 6))
+            yield Finding(cell.ref, f"资金合计填为 {shown_number(printed.number)} 万元，但分项之和为 "
+                                    f"{shown_number(round(parts_sum, 6))} 万元；请核对。", round(parts_sum, 6))
 
 
 @check("B211", "warning", "实际支出超过到位资金", "实际支出 170，到位资金 161.69")
@@ -360,8 +362,8 @@ def funding_spent_over_arrived(a: Analysis) -> Iterator[Finding]:
     """Legacy form: 实际支出资金 (本级) exceeds 预算下达 (到位) 资金; 预算执行率 is capped at 100 %."""
     spent, arrived = a.funding.get("spent_own"), a.funding.get("arrived")
     if spent is not None and arrived and spent > arrived + 0.005:
-        yield Finding(a.form.funding["spent_own"].ref, f"实际支出 {format_number(spent)} 万元超过到位资金 "
-                                                       f"{format_number(arrived)} 万元，请核实；预算执行率按 100% 封顶。")
+        yield Finding(a.form.funding["spent_own"].ref, f"实际支出 {shown_number(spent)} 万元超过到位资金 "
+                                                       f"{shown_number(arrived)} 万元，请核实；预算执行率按 100% 封顶。")
 
 
 # --- I 指标 ----------------------------------------------------------------------------------------------------
@@ -381,9 +383,11 @@ def no_indicators(a: Analysis) -> Iterator[Finding]:
 def indicator_row_incomplete(a: Analysis) -> Iterator[Finding]:
     """A filled row lacks one of 三级指标, 年度指标值, 实际完成值 (standard form), or its 分值 where no block covers it."""
     needed = (("name", "三级指标"), ("target", "年度指标值"), ("actual", "实际完成值")) if _is_standard(a) else (("name", "三级指标"),)
+    judged = a.family.table.get("target_optional", [])
     for item, row in _scored_rows(a):
-        missing = [label for key, label in needed if row.parsed(key).kind == "empty"]
-        if row is item.first and item.weight is None and row.parsed("weight").kind == "empty":
+        missing = [label for key, label in needed if row.parsed(key).kind == "empty"
+                   and not (key == "target" and any(group in row.level1 for group in judged))]
+        if row is item.first and item.weight is None and row.parsed("weight").kind == "empty" and a.weights_printed:
             missing.append("分值")
         if missing:
             ref = next((row.cell(k).ref for k, lbl in needed + (("weight", "分值"),) if lbl == missing[0]), "")
@@ -395,8 +399,8 @@ def score_above_weight(a: Analysis) -> Iterator[Finding]:
     """A typed 得分 is larger than its 分值."""
     for item in a.items:
         if item.typed is not None and item.weight is not None and item.typed > item.weight + 1e-9:
-            yield Finding(item.score_cell.ref, f"指标“{item.first.label}”得分 {format_number(item.typed)} 超过分值 "
-                                               f"{format_number(item.weight)}；得分不能超过分值。", item.suggested)
+            yield Finding(item.score_cell.ref, f"指标“{item.first.label}”得分 {shown_number(item.typed)} 超过分值 "
+                                               f"{shown_number(item.weight)}；得分不能超过分值。", item.suggested)
 
 
 @check("I303", "error", "分值不大于 0", "分值 填 0")
@@ -407,7 +411,7 @@ def weight_not_positive(a: Analysis) -> Iterator[Finding]:
         return
     for item in a.items:
         if item.weight is not None and item.weight <= 0:
-            yield Finding(item.first.cell("weight").ref, f"指标“{item.first.label}”的分值为 {format_number(item.weight)}，"
+            yield Finding(item.first.cell("weight").ref, f"指标“{item.first.label}”的分值为 {shown_number(item.weight)}，"
                                                          f"分值应大于 0；不适用的指标请整行留空。")
 
 
@@ -417,8 +421,8 @@ def unit_mismatch(a: Analysis) -> Iterator[Finding]:
     for _, result in _results(a):
         row = result.row
         if result.unit_mismatch:
-            yield Finding(row.cell("actual").ref, f"指标“{row.label}”的年度指标值“{format_parsed(row.parsed('target'))}”与实际完成值"
-                                                  f"“{format_parsed(row.parsed('actual'))}”单位不一致，无法比较；请用同一单位填写。")
+            yield Finding(row.cell("actual").ref, f"指标“{row.label}”的年度指标值“{shown_value(row.parsed('target'))}”与实际完成值"
+                                                  f"“{shown_value(row.parsed('actual'))}”单位不一致，无法比较；请用同一单位填写。")
 
 
 def _results(a: Analysis):
@@ -432,8 +436,28 @@ def unmet_without_reason(a: Analysis) -> Iterator[Finding]:
     """A quantitative indicator is not completed (or a qualitative one is not 达成) and 偏差原因分析及改进措施 is empty."""
     for _, r in _results(a):
         unmet = (r.quantitative is not None and not r.quantitative.completed) or r.tier in ("partial", "failed")
-        if unmet and r.row.parsed("reason").is_blank and "reason" in r.row.cells:
-            yield Finding(r.row.cell("reason").ref, f"指标“{r.row.label}”未完成年度指标值，请填写偏差原因分析及改进措施。")
+        reason = _reason_cell(a, r.row)
+        if unmet and reason is not None and _no_reason(reason):
+            yield Finding(reason.ref, f"指标“{r.row.label}”未完成年度指标值，请填写"
+                                      f"{'偏差原因分析及改进措施' if reason is r.row.cells.get('reason') else _form_reason_label(a)}。")
+
+
+def _reason_cell(a: Analysis, row: Row) -> Cell | None:
+    """Where the reason for this row's deviation belongs: its own 偏差原因 cell, or (湖北) the form's one
+    偏差大或目标未完成原因分析 row under the table; None when the form has neither."""
+    if "reason" in row.cells:
+        return row.cells["reason"]
+    return a.form.fields.get("reason")
+
+
+def _no_reason(cell: Cell) -> bool:
+    """Empty, `/`, or a form-wide reason of only 无 (which says there was nothing to explain)."""
+    return cell.parsed.is_blank
+
+
+def _form_reason_label(a: Analysis) -> str:
+    spec = a.family.fields.get("reason", {})
+    return (spec.get("labels") or ["偏差原因分析"])[0]
 
 
 def _over_completed(a: Analysis):
@@ -451,8 +475,8 @@ def over_completed(a: Analysis) -> Iterator[Finding]:
     a reason is given; a missing reason is I317."""
     for r, ratio in _over_completed(a):
         yield Finding(r.row.cell("actual").ref,
-                      f"指标“{r.row.label}”实际完成 {format_parsed(r.row.parsed('actual'))}，为目标 "
-                      f"{format_parsed(r.row.parsed('target'))} 的 {percent_text(ratio)}，达到或超过 "
+                      f"指标“{r.row.label}”实际完成 {shown_value(r.row.parsed('actual'))}，为目标 "
+                      f"{shown_value(r.row.parsed('target'))} 的 {percent_text(ratio)}，达到或超过 "
                       f"{percent_text(a.policy.over_completion_threshold)}，超额完成较多，请分析原因（目标是否定得偏低）。")
 
 
@@ -460,10 +484,21 @@ def over_completed(a: Analysis) -> Iterator[Finding]:
 def over_completed_without_reason(a: Analysis) -> Iterator[Finding]:
     """An over-completed indicator (I306) has an empty 偏差原因分析及改进措施 cell. [GX] requires the reason."""
     for r, ratio in _over_completed(a):
-        if r.row.parsed("reason").is_blank and "reason" in r.row.cells:
-            yield Finding(r.row.cell("reason").ref,
+        reason = _reason_cell(a, r.row)
+        if reason is not None and _no_reason(reason):
+            yield Finding(reason.ref,
                           f"指标“{r.row.label}”超额完成（{percent_text(ratio)}），偏差原因分析及改进措施为空；"
                           f"请说明超额的原因，以及年度指标值是否定得偏低。")
+
+
+@check("I318", "warning", "指标名称缺失（模板占位行填了数值）", "三级指标 只有 “指标1：”，却填了目标值和实际值")
+def slot_row_without_name(a: Analysis) -> Iterator[Finding]:
+    """A row whose 三级指标 is only the blank template's slot text (`指标1：`, `……`) holds values: it is read and
+    scored as an indicator, but has no name. (An empty slot row is not an indicator and is never reported.)"""
+    for item, row in _scored_rows(a):
+        if row.name_is_slot:
+            yield Finding(row.cell("name").ref, f"三级指标“{' '.join(str(row.cell('name').value).split())}”是模板的占位"
+                                                f"文字，没有写指标名称，但该行填了数值；已作为一项指标读取和计分，请补写指标名称。")
 
 
 @check("I307", "warning", "填报得分与规则计算不同", "得分 20，规则建议 25.71")
@@ -471,8 +506,8 @@ def typed_score_differs(a: Analysis) -> Iterator[Finding]:
     """A typed 得分 differs from the rule-based score. A suggestion, not an error: the unit may have reasons."""
     for item in a.items:
         if item.typed is not None and item.suggested is not None and abs(item.typed - item.suggested) > a.policy.score_tolerance:
-            yield Finding(item.score_cell.ref, f"指标“{item.first.label}”填报得分 {format_number(item.typed)}，按规则建议 "
-                                               f"{format_number(item.suggested)}（{item.explanation}）。保留填报值，"
+            yield Finding(item.score_cell.ref, f"指标“{item.first.label}”填报得分 {shown_number(item.typed)}，按规则建议 "
+                                               f"{shown_number(item.suggested)}（{item.explanation}）。保留填报值，"
                                                f"{'如有理由请在偏差原因中说明。' if 'reason' in item.first.cells else '请核实。'}",
                           item.suggested)
 
@@ -485,8 +520,8 @@ def qualitative_tier_unclear(a: Analysis) -> Iterator[Finding]:
         if r.kind == "qualitative" and r.tier is None:
             bands = "；".join(band_text(t, item.weight, a.policy) for t in TIER_LABELS) if item.weight else ""
             where = r.row.cell("tier").ref or item.score_cell.ref
-            yield Finding(where, f"指标“{r.row.label}”为定性指标，目标“{r.row.parsed('target').text or format_parsed(r.row.parsed('target'))}”，"
-                                 f"实际“{r.row.parsed('actual').text or format_parsed(r.row.parsed('actual'))}”，从表述看不出是否达成；"
+            yield Finding(where, f"指标“{r.row.label}”为定性指标，目标“{r.row.parsed('target').text or shown_value(r.row.parsed('target'))}”，"
+                                 f"实际“{r.row.parsed('actual').text or shown_value(r.row.parsed('actual'))}”，从表述看不出是否达成；"
                                  f"请选择定性评价档次并在相应区间内打分（{bands}）。")
 
 
@@ -497,7 +532,7 @@ def score_outside_tier_band(a: Analysis) -> Iterator[Finding]:
         if r.kind == "qualitative" and r.tier and r.tier_chosen and item.typed is not None and item.weight:
             if not in_band(item.typed, r.tier, item.weight, a.policy):
                 yield Finding(item.score_cell.ref, f"指标“{r.row.label}”选了“{TIER_LABELS[r.tier]}”，得分应在 "
-                                                   f"{band_text(r.tier, item.weight, a.policy)} 之内，现为 {format_number(item.typed)}。")
+                                                   f"{band_text(r.tier, item.weight, a.policy)} 之内，现为 {shown_number(item.typed)}。")
 
 
 @check("I310", "warning", "一组指标共用一个分值", "成本指标 15 行共用分值 40")
@@ -506,7 +541,7 @@ def block_weight(a: Analysis) -> Iterator[Finding]:
     for item in a.items:
         if item.is_block:
             yield Finding(item.first.cell("weight").ref,
-                          f"{item.first.level2 or '该组'}的 {len(item.rows)} 个指标共用一个分值 {format_number(item.weight)}，"
+                          f"{item.first.level2 or '该组'}的 {len(item.rows)} 个指标共用一个分值 {shown_number(item.weight)}，"
                           f"未逐项设置分值；已按各行完成比例平均计算建议得分。建议为每个三级指标分别设置分值。")
 
 
@@ -527,7 +562,7 @@ def comparator_in_actual(a: Analysis) -> Iterator[Finding]:
         parsed = row.parsed("actual")
         if parsed.is_number and parsed.comparator:
             yield Finding(row.cell("actual").ref, f"指标“{row.label}”的实际完成值“{row.cell('actual').value}”带有比较符；"
-                                                  f"实际完成值应填实际数值，已按 {format_number(parsed.number)}{parsed.unit} 计算。")
+                                                  f"实际完成值应填实际数值，已按 {shown_value(parsed).lstrip('≥≤=<>')} 计算。")
 
 
 @check("I313", "info", "实际完成值未写单位", "目标 11台，实际 23")
@@ -536,7 +571,7 @@ def actual_without_unit(a: Analysis) -> Iterator[Finding]:
     for _, row in _scored_rows(a):
         target, actual = row.parsed("target"), row.parsed("actual")
         if target.is_number and actual.is_number and target.unit and target.unit != "%" and not actual.unit:
-            yield Finding(row.cell("actual").ref, f"指标“{row.label}”的实际完成值未写单位，已按目标单位“{target.unit}”理解。")
+            yield Finding(row.cell("actual").ref, f"指标“{row.label}”的实际完成值未写单位，已按目标单位“{unit_as_typed(target)}”理解。")
 
 
 @check("I315", "warning", "一级指标未填或不规范", "一级指标 为空")
@@ -561,7 +596,7 @@ def cost_without_comparator(a: Analysis) -> Iterator[Finding]:
         if rows:
             which = f"“{rows[0].label}”" + (f"等 {len(rows)} 个" if len(rows) > 1 else "")
             yield Finding(rows[0].cell("target").ref, f"成本指标{which}目标值未写比较符，按“≤目标值”（越低越好）计分；"
-                                                      f"建议写明“≤”，如“≤{format_parsed(rows[0].parsed('target'))}”。")
+                                                      f"建议写明“≤”，如“≤{shown_value(rows[0].parsed('target'))}”。")
 
 
 # --- T 权重与合计 ----------------------------------------------------------------------------------------------
@@ -572,19 +607,23 @@ def weights_not_100(a: Analysis) -> Iterator[Finding]:
     """All 分值 (预算执行 and every indicator, or every 评分表 row) do not add up to 100."""
     if a.items and abs(a.total_weight - 100) > 0.005:
         ref = a.form.field_cell("total").ref
-        yield Finding(ref, f"各项分值合计为 {format_number(round(a.total_weight, 4))}，应为 100；请调整分值。")
+        off = a.total_weight - 100
+        how = f"多 {shown_number(off)} 分" if off > 0 else f"少 {shown_number(-off)} 分"
+        yield Finding(ref, f"各项分值合计为 {shown_number(a.total_weight)}，应为 100，{how}；请调整分值。")
 
 
 @check("T402", "warning", "一级指标分值与标准权重不同", "产出指标 40 分（标准 50 分）")
 def level1_weight_differs(a: Analysis) -> Iterator[Finding]:
     """A first-level group's 分值 add up to something other than the policy's weight (产出 50 / 效益 30 / 满意度 10;
     投入 20 / 过程 20 / 产出 30 / 效果 30). Allowed "如有特殊情况", so only a warning."""
+    if not a.weights_printed:
+        return
     for group in a.groups:
         if group.policy_weight is not None and a.items and abs(group.weight_sum - group.policy_weight) > 0.005:
             first = next((item for item in a.items if item.first.level1 and group.label in item.first.level1), None)
             ref = first.first.cell("weight").ref if first else ""
-            yield Finding(ref, f"{group.label}各指标分值合计 {format_number(round(group.weight_sum, 4))} 分，"
-                               f"评分口径 {a.policy.name} 为 {format_number(group.policy_weight)} 分；如有特殊情况可调整，请确认。")
+            yield Finding(ref, f"{group.label}各指标分值合计 {shown_number(round(group.weight_sum, 4))} 分，"
+                               f"评分口径 {a.policy.name} 为 {shown_number(group.policy_weight)} 分；如有特殊情况可调整，请确认。")
 
 
 @check("T403", "error", "小计与所列各项之和不符", "投入 填 13.25，各项合计 18.94")
@@ -593,8 +632,8 @@ def subtotal_mismatch(a: Analysis) -> Iterator[Finding]:
     for group in a.groups:
         printed = group.subtotal_cell.parsed
         if printed.is_number and group.score_sum is not None and abs(printed.number - group.score_sum) > a.policy.score_tolerance:
-            yield Finding(group.subtotal_cell.ref, f"{group.label}小计填为 {format_number(printed.number)}，但其下各项得分合计为 "
-                                                   f"{format_number(group.score_sum)}；请更正小计。", group.score_sum)
+            yield Finding(group.subtotal_cell.ref, f"{group.label}小计填为 {shown_number(printed.number)}，但其下各项得分合计为 "
+                                                   f"{shown_number(group.score_sum)}；请更正小计。", group.score_sum)
 
 
 @check("T404", "error", "总分与各项得分之和不符", "总分 填 75，各项合计 72.62")
@@ -603,7 +642,67 @@ def total_mismatch(a: Analysis) -> Iterator[Finding]:
     cell = a.form.field_cell("total")
     printed = cell.parsed
     if printed.is_number and a.total is not None and abs(printed.number - a.total) > a.policy.score_tolerance:
-        yield Finding(cell.ref, f"总分填为 {format_number(printed.number)}，但各项得分合计为 {format_number(a.total)}；请更正。", a.total)
+        yield Finding(cell.ref, f"{_total_name(a)}填为 {shown_number(printed.number)}，但各项得分合计为 {shown_number(a.total)}；"
+                                f"请更正。", a.total)
+
+
+def _total_name(a: Analysis) -> str:
+    """What the form calls its total: 总分, 综合得分, 自评得分 (families/*.toml, the total field's name)."""
+    return a.family.fields.get("total", {}).get("name", "总分")
+
+
+@check("T408", "error", "一级指标标注的分值与其下各项分值之和不符", "项目决策(10分)，其下参考分值合计 12")
+def group_points_mismatch(a: Analysis) -> Iterator[Finding]:
+    """A first-level label prints its points (`项目决策(10分)`, `产出指标（50分）`) and the 分值 of its rows add up to
+    something else."""
+    if not a.weights_printed:
+        return
+    for group in a.groups:
+        points = group.printed_points
+        if points is None or not a.items or abs(group.weight_sum - points.value) <= 0.005:
+            continue
+        off = group.weight_sum - points.value
+        how = f"多 {shown_number(off)} 分" if off > 0 else f"少 {shown_number(-off)} 分"
+        yield Finding(points.ref, f"{group.label}标注为 {shown_number(points.value)} 分，但其下各指标分值合计 "
+                                  f"{shown_number(group.weight_sum)} 分，{how}；请核对分值或标注。")
+
+
+@check("T407", "error", "指标得分合计超过目标分值", "年度绩效目标（80分），各指标得分合计 82")
+def indicator_scores_above_goal_points(a: Analysis) -> Iterator[Finding]:
+    """The form prints no per-row 分值 (湖北: `年度绩效目标（80分）`) and its indicator scores add up to more than the
+    points printed for the goals (or 100 less the budget's points)."""
+    if a.weights_printed or a.goal_points is None:
+        return
+    scores = [item.typed for item in a.items if item.typed is not None]
+    if scores and sum(scores) > a.goal_points + a.policy.score_tolerance:
+        points = a.form.field_cell("goals_points")
+        over = sum(scores) - a.goal_points
+        yield Finding(points.ref or a.form.field_cell("total").ref,
+                      f"各指标得分合计 {shown_number(sum(scores))}，超过年度绩效目标的 {shown_number(a.goal_points)} 分 "
+                      f"{shown_number(over)} 分；请核对各指标得分。")
+
+
+@check("I319", "info", "表样不列各指标分值，无法逐行核对", "湖北财政项目绩效自评表：年度绩效目标（80分）只有得分列")
+def weights_not_printed(a: Analysis) -> Iterator[Finding]:
+    """The form's layout prints no 分值 (weight) per indicator row (湖北 财政项目绩效自评表). Said once: what is
+    checked instead is the budget score, each row's completion, the indicator scores against the goals' points, the
+    total and the grade."""
+    if a.weights_printed or not a.items:
+        return
+    points = shown_number(a.goal_points) if a.goal_points is not None else "目标"
+    yield Finding(a.form.field_cell("goals_points").ref,
+                  f"本表样不列各指标的分值（权重），无法核对每行得分是否超过其分值、也无法按规则给出每行建议得分；"
+                  f"已核对预算执行得分、各行完成情况、指标得分合计不超过 {points} 分、总分和等次。")
+
+
+@check("T406", "error", "总分超过 100", "总分 填 105")
+def total_above_100(a: Analysis) -> Iterator[Finding]:
+    """The printed 总分 / 综合得分 / 自评得分 is above 100, the most a form can score."""
+    cell = a.form.field_cell("total")
+    printed = cell.parsed
+    if printed.is_number and not printed.unit and printed.number > 100 + 1e-9:
+        yield Finding(cell.ref, f"{_total_name(a)}填为 {shown_number(printed.number)}，超过满分 100 分 {shown_number(printed.number - 100)} 分；"
+                                f"请核对各项得分和总分。", a.total if a.total is not None and a.total <= 100 else None)
 
 
 # The long names forms print for each grade.
@@ -616,5 +715,5 @@ def grade_mismatch(a: Analysis) -> Iterator[Finding]:
     cell = a.form.field_cell("grade")
     printed = cell.parsed.text
     if printed and a.grade and printed.strip() not in GRADE_NAMES.get(a.grade, (a.grade,)):
-        yield Finding(cell.ref, f"评价等次填为“{printed}”，按总分 {format_number(a.total)} 和评分口径 {a.policy.name}"
+        yield Finding(cell.ref, f"评价等次填为“{printed}”，按总分 {shown_number(a.total)} 和评分口径 {a.policy.name}"
                                 f"（{a.policy.grade_rule_text()}）应为“{a.grade}”。", a.grade)

@@ -17,10 +17,15 @@ from pathlib import Path
 from .grid import FormReadError, FormWriteError
 from .model import Evaluation, family_ids
 from .policy import PolicyError, load_policy, shipped_policy_names
+from .explain import maybe_explain
+from .values import shown_number
 from .writeback import SEVERITY_LABEL, summary_line
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et", ".ods"}
+# What --in-place and clear leave beside a form: numbered backups (x.bak.xlsx, x.bak2.xlsx…) and a result that could
+# not replace a file saved meanwhile (x.perfeval-结果.xlsx). They are not forms to check again.
+_OUR_COPIES = re.compile(r"\.(?:bak\d*|perfeval-结果\d*)$")
 
 
 def _configure_stdout() -> None:
@@ -39,10 +44,24 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
         path = Path(text)
         if path.is_dir():
             paths += sorted(p for p in path.rglob("*") if p.suffix.lower() in WORKBOOK_SUFFIXES
-                            and not p.name.startswith(("~$", ".~")) and ".bak" not in p.suffixes)
+                            and not p.name.startswith(("~$", ".~")) and not _OUR_COPIES.search(p.stem))
         else:
             paths.append(path)
     return paths
+
+
+def no_workbooks_message(inputs: list[str]) -> str:
+    """Nothing to work on: say where we looked (a folder named x.xlsx is a folder too)."""
+    where = "、".join(inputs)
+    folders = [text for text in inputs if Path(text).is_dir()]
+    if folders and len(folders) == len(inputs):
+        return f"{where}：文件夹中没有找到要校验的工作簿（.xlsx、.xlsm）。请确认文件夹是否选对。"
+    return f"{where}：没有找到要校验的工作簿（.xlsx、.xlsm）。"
+
+
+def real_path(path: Path) -> Path:
+    """The path with its links followed as far as they go: never raises (Path.resolve does on a symlink loop)."""
+    return Path(os.path.realpath(path))
 
 
 def evaluation_record(path: Path, evaluation: Evaluation, written: Path | None = None) -> dict:
@@ -82,7 +101,8 @@ def print_evaluation(path: Path, evaluation: Evaluation, show_info: bool) -> Non
         if issue.severity == "info" and not show_info:
             continue
         where = f"{path}:{sheet}!{issue.cell}" if issue.cell else f"{path}:{sheet}"
-        suggestion = f"（建议值：{issue.suggested}）" if issue.suggested not in (None, "") and "建议" not in issue.message else ""
+        shown = shown_number(issue.suggested) if isinstance(issue.suggested, float) else issue.suggested
+        suggestion = f"（建议值：{shown}）" if issue.suggested not in (None, "") and "建议" not in issue.message else ""
         print(f"{where}: {issue.code} {SEVERITY_LABEL[issue.severity]} {issue.message}{suggestion}")
     print(f"{path}: {summary_line(evaluation)}")
 
@@ -110,11 +130,13 @@ def cmd_check(args) -> int:
     if args.output and args.in_place:
         print("--output 与 --in-place 只能选一个。", file=sys.stderr)
         return EXIT_UNREADABLE
+    if (explained := maybe_explain(args)) is not None:  # check --explain-layout: say what was recognised, check nothing
+        return explained
     if not policy_option_ok(args.policy):
         return EXIT_UNREADABLE
     paths = expand_inputs(args.files)
     if not paths:
-        print("没有找到要校验的工作簿（.xlsx）。", file=sys.stderr)
+        print(no_workbooks_message(args.files), file=sys.stderr)
         return EXIT_UNREADABLE
     status, records = EXIT_OK, []
     destinations: dict[Path, Path] = {}
@@ -122,18 +144,19 @@ def cmd_check(args) -> int:
         try:
             if args.output or args.in_place:
                 dest = Path(args.output) / path.name if args.output else path
-                if args.output and dest.resolve() == path.resolve():
+                if args.output and real_path(dest) == real_path(path):
                     raise FormReadError(f"{path.name}：输出文件夹与原文件相同，会覆盖原文件；请换一个文件夹或使用 --in-place。")
-                earlier = destinations.setdefault(dest.resolve(), path)
+                earlier = destinations.setdefault(real_path(dest), path)
                 if earlier != path:
                     raise FormWriteError(f"{path}：与 {earlier} 同名，评分后的工作簿都会写成 {dest}，后一个会覆盖"
                                          f"前一个；请分开校验，或先改名。")
                 # An existing file at the destination may hold what someone typed: keep it as .bak, never drop it.
                 checked = score_workbook(path, dest, args.policy, args.family, backup=True)
                 evaluation, written, kept = checked.evaluation, checked.written, checked.backup
-                dropped = checked.dropped or []
+                dropped, unwritten = checked.dropped or [], checked.unwritten
             else:
                 evaluation, written, kept, dropped = check_file(path, args.policy, args.family), None, None, []
+                unwritten = {}
         except FormReadError as exc:
             status = EXIT_UNREADABLE
             what = "无法写入" if isinstance(exc, FormWriteError) else "无法读取"
@@ -154,18 +177,22 @@ def cmd_check(args) -> int:
         if evaluation.errors and status == EXIT_OK:
             status = EXIT_ERRORS
         notice = f"评分后的工作簿 {written} 不含原文件中的{'、'.join(dropped)}（原文件未改动）" if dropped else ""
+        notices = [notice] if notice else []
+        notices += [f"{path.name}：{why}" for why in unwritten.values()]
         record = evaluation_record(path, evaluation, written)
-        if notice:
-            record["notices"] = [notice]
+        if notices:
+            record["notices"] = notices
         records.append(record)
         if not args.json:
             print_evaluation(path, evaluation, args.info)
             if written:
                 print(f"{path}: 已写入评分后的工作簿 {written}")
-            if notice:
-                print(f"{path}: 注意：{notice}")
+            for line in notices:
+                print(f"{path}: 注意：{reason_without_name(line, path)}")
             if kept and args.output:
                 print(f"{path}: 输出文件夹中原有的同名文件已备份为 {kept}")
+            elif kept:
+                print(f"{path}: 原文件已备份为 {kept}")
     if args.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
@@ -199,19 +226,33 @@ def write_report(folder: Path, records: list[dict], quiet: bool = False) -> bool
 
 def cmd_clear(args) -> int:
     """清除标记 on files: what 校验并计分 wrote is taken back, typed values stay."""
-    from .xlsx_io import FormWriteError, clear_workbook
+    from .xlsx_io import FormWriteError, clear_file
 
     status = EXIT_OK
-    for path in expand_inputs(args.files):
+    paths = expand_inputs(args.files)
+    if not paths:
+        print(no_workbooks_message(args.files), file=sys.stderr)
+        return EXIT_UNREADABLE
+    for path in paths:
         dest = Path(args.output) / path.name if args.output else path
         try:
-            restored = clear_workbook(path, dest, backup=not args.output)
+            cleared = clear_file(path, dest, backup=not args.output)
         except (FormReadError, FormWriteError) as exc:
-            print(f"{path}: 无法清除：{exc}")
+            print(f"{path}: 无法清除：{reason_without_name(str(exc), path)}")
             status = EXIT_UNREADABLE
             continue
+        except Exception as exc:  # a bug: one file, named, not a traceback
+            if os.environ.get("PERFEVAL_XL_DEBUG"):
+                traceback.print_exc()
+            print(f"{path}: 无法清除：处理时程序出错（{type(exc).__name__}），本文件未改动。请把该文件和这条信息发给维护人员。")
+            status = EXIT_UNREADABLE
+            continue
+        restored = cleared.restored
         if restored or dest != path:
-            print(f"{path}: 已清除校验标记，还原 {restored} 处单元格" + (f"，写入 {dest}" if dest != path else "（原文件备份为 .bak）"))
+            where = f"，写入 {dest}" if dest != path else (f"（原文件备份为 {cleared.backup}）" if cleared.backup else "")
+            print(f"{path}: 已清除校验标记，还原 {restored} 处单元格{where}")
+            if cleared.lost:
+                print(f"{path}: 注意：{dest} 不含原文件中的{'、'.join(cleared.lost)}（原文件未改动）")
         else:
             print(f"{path}: 没有校验标记，无需清除。")
     return status
@@ -265,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="以 JSON 输出")
     check.add_argument("--info", action="store_true", help="同时列出“提示”级别的信息")
     check.add_argument("--exit-zero", action="store_true", help="发现错误也以 0 退出（文件无法读取时仍为 2）")
+    check.add_argument("--explain-layout", action="store_true", help="只说明识别出的表样、各列及所依据的标签，不校验")
     target = check.add_mutually_exclusive_group()
     target.add_argument("--output", "-o", help="把评分后的工作簿写入此文件夹（原文件不变）")
     target.add_argument("--in-place", action="store_true", help="直接写回原文件（先备份为 .bak.xlsx）")

@@ -9,29 +9,39 @@ from .analysis import Analysis, analyse
 from .checks import run_checks
 from .model import Evaluation, Form, Issue, ItemScore, Output, load_family
 from .policy import DEFAULT_POLICY, Policy, PolicyError, load_policy, shipped_policy_names
-from .values import format_number
+from .values import shown_number
 
 
 def resolve_policy(form: Form, override: str | None = None) -> tuple[Policy, list[Issue]]:
-    """The policy to use: `override` (the --policy option) wins, else the form's 评分口径 cell, else the default.
+    """The policy to use: `override` (the --policy option) wins, else the form's 评分口径 cell, else its family's
+    default (families/*.toml `default_policy`), else national-2020.
 
     An unknown name in the form is reported (F103) and the default used; an unknown --policy raises PolicyError.
     """
     if override:
         return load_policy(override), []
+    default = family_default_policy(form.family)
     cell = form.field_cell("policy")
     name = cell.parsed.text if not cell.parsed.is_blank else ""
     if not name:
-        return load_policy(DEFAULT_POLICY), []
+        return load_policy(default), []
     if name.endswith(".toml") or "/" in name or "\\" in name:
         # A form is data from outside: it may name a shipped policy, not a file on the reviewer's machine.
-        return load_policy(DEFAULT_POLICY), [Issue("F103", "error", cell.ref,
-                                                   f"表内“评分口径”只能填内置口径名称（{'、'.join(shipped_policy_names())}），"
-                                                   f"不能填文件路径；自定义口径文件请用 --policy 指定。本次按 {DEFAULT_POLICY} 计算。")]
+        return load_policy(default), [Issue("F103", "error", cell.ref,
+                                            f"表内“评分口径”只能填内置口径名称（{'、'.join(shipped_policy_names())}），"
+                                            f"不能填文件路径；自定义口径文件请用 --policy 指定。本次按 {default} 计算。")]
     try:
         return load_policy(name), []
     except PolicyError as exc:
-        return load_policy(DEFAULT_POLICY), [Issue("F103", "error", cell.ref, f"{exc} 本次按 {DEFAULT_POLICY} 计算。")]
+        return load_policy(default), [Issue("F103", "error", cell.ref, f"{exc} 本次按 {default} 计算。")]
+
+
+def family_default_policy(family_id: str) -> str:
+    """The policy a form family's own notes prescribe (湖北 财政项目绩效自评表: hb-2020), else the national default."""
+    try:
+        return load_family(family_id).data.get("default_policy") or DEFAULT_POLICY
+    except ValueError:  # a form of no known family (built by hand): the national default
+        return DEFAULT_POLICY
 
 
 def evaluate(form: Form, policy: Policy | None = None, notes: list[Issue] | None = None) -> Evaluation:
@@ -75,9 +85,9 @@ def proposed_outputs(a: Analysis) -> list[Output]:
     for group in a.groups:
         if group.subtotal_cell.ref and group.score_sum is not None:
             outputs.append(Output(group.subtotal_cell.ref, group.score_sum, "fill",
-                                  f"{group.label}各项得分合计 {format_number(group.score_sum)}"))
+                                  f"{group.label}各项得分合计 {shown_number(group.score_sum)}"))
     if a.total is not None:
         outputs.append(Output(a.form.field_cell("total").ref, a.total, "fill", "各项得分合计"))
         outputs.append(Output(a.form.field_cell("grade").ref, a.grade, "fill",
-                              f"总分 {format_number(a.total)}，{a.policy.grade_rule_text()}（{a.policy.name}）"))
+                              f"总分 {shown_number(a.total)}，{a.policy.grade_rule_text()}（{a.policy.name}）"))
     return [o for o in outputs if o.cell]

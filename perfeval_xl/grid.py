@@ -7,9 +7,12 @@ form readers work only on this, so a form reads the same whichever adapter produ
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import posixpath
 import re
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -147,54 +150,136 @@ def sniff(path: Path, verify: bool = True) -> None:
 
     `verify` also checks every part's CRC (unpacking it all): worth it before we write a copy, not before a fast
     read, where calamine fails on a damaged part anyway and we report that."""
-    _check_head(path)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            _check_archive(archive, path.name, verify)
-    except zipfile.BadZipFile:
-        raise FormReadError(_TRUNCATED.format(name=path.name)) from None
+    data = _read_checked(path)
+    package = _open_zip(data, path.name)
+    _check_archive(package, path.name, verify)
 
 
 _TRUNCATED = "{name}：文件已损坏或不完整（可能下载或拷贝中断），无法打开。请重新获取文件。"
 _NOT_A_WORKBOOK = "{name}：这是一个压缩包或其他 Office 文件，不是 Excel 工作簿。"
 _CORRUPT = "{name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，或重新获取文件。"
+_STRICT = ("{name}：这是“Strict Open XML”格式的工作簿，本工具只能读取常用的 Excel 工作簿格式。请在 Excel 中"
+           "“另存为 → Excel 工作簿（*.xlsx）”后再校验。")
+_CHANGED = "{name}：读取时文件正在被修改或写入（大小或修改时间变了），请等保存或拷贝完成后再试。"
 
 
-def _check_head(path: Path) -> None:
-    """Exists, is a file, and starts like an .xlsx (a zip), not an .xls, an encrypted workbook or something else."""
+def read_package(path: Path, budget=None, sheets: list[str] | None = None) -> tuple[bytes, zipfile.ZipFile]:
+    """The one gate in front of both readers (calamine for check and summary, openpyxl for --output and clear):
+    a regular file, read once, that starts like an .xlsx, opens as a zip, holds a workbook in the format we read,
+    and stays within the input budget (budget.py). Returns the bytes and the zip over them. Every refusal is a
+    FormReadError naming the file, the same for every command. The budget's scan covers the worksheets named by
+    `sheets`, or all (openpyxl loads them all)."""
+    data, package, _ = _gate(path, budget, lambda names, sheet_names: sheets)
+    return data, package
+
+
+def _gate(path: Path, budget, sheets_for) -> tuple[bytes, zipfile.ZipFile, list[str] | None]:
+    """read_package, with the sheets to scan (and read) picked by `sheets_for(names, sheet_names)` once the
+    workbook's names are known; returns them too (None: all)."""
+    from .budget import DEFAULT_BUDGET, checked_archive  # budget imports this module (FormReadError)
+
+    budget = budget or DEFAULT_BUDGET
+    data = _read_checked(path, budget.max_file_bytes)
+    package = checked_archive(data, path.name, [], budget)  # the zip directory and shared strings; no sheet yet
+    _check_archive(package, path.name, verify=False)
+    try:
+        names, parts = _workbook_parts(package)
+    except _StrictWorkbook:
+        raise FormReadError(_STRICT.format(name=path.name)) from None
+    except (zipfile.BadZipFile, EOFError):
+        raise FormReadError(_TRUNCATED.format(name=path.name)) from None
+    except Exception:  # noqa: BLE001  XML that no parser of ours reads (a DTD, broken markup): openpyxl fails too
+        raise FormReadError(_CORRUPT.format(name=path.name)) from None
+    wanted = sheets_for(names, list(parts)) if sheets_for else None
+    checked_archive(package, path.name, wanted or None, budget, directory=False)
+    return data, package, wanted or None
+
+
+class _StrictWorkbook(FormReadError):
+    """xl/workbook.xml in Strict Open XML (its message names the zip's file when the zip knows it)."""
+
+
+def _open_zip(data: bytes, name: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+        raise FormReadError(_TRUNCATED.format(name=name)) from None
+
+
+def _read_checked(path: Path, max_bytes: int | None = None) -> bytes:
+    """The whole file, read once: a regular file (a symlink only to one), never a FIFO, device or socket, which
+    would block or never end. Opened without blocking and checked on the open handle, so a file swapped for a FIFO
+    after the check cannot hang us either. The first bytes are checked before the rest is read, so a large file of
+    another kind is not read whole; a file over `max_bytes` is not read at all, and one that changes while it is
+    read is refused (a half-copied file would otherwise read as damaged, or as something it is not)."""
     _check_path(path)
     try:
-        with path.open("rb") as handle:
-            head = handle.read(8)
-    except OSError as exc:
-        raise FormReadError(_cannot_open(path, exc)) from None
-    _check_start(head, path)
-
-
-def _read_checked(path: Path) -> bytes:
-    """The whole file, checked as `_check_head` does, in one open: the reasons are looked into only on failure.
-
-    The first bytes are checked before the rest is read, so a large file of another kind is not read whole."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(8)
-            _check_start(head, path)
-            return head + handle.read()
+        fd = os.open(path, _READ_FLAGS)
     except OSError as exc:
         _check_path(path)
         raise FormReadError(_cannot_open(path, exc)) from None
+    try:
+        before = os.fstat(fd)
+        _check_kind(before.st_mode, path)
+        size = before.st_size
+        if max_bytes is not None and size > max_bytes:
+            raise FormReadError(f"{path.name}：文件大小 {size / 2**20:.0f} MB，超过本工具的上限 "
+                                f"{max_bytes / 2**20:.0f} MB。自评表通常只有几十 KB；请确认是否选错了文件，"
+                                f"或删去无关的工作表和图片后另存再试。")
+        _check_start(os.read(fd, 8), path)
+        os.lseek(fd, 0, os.SEEK_SET)
+        data = os.read(fd, size + 1)  # one more than it should have: a file that grew shows
+        while len(data) < size and (more := os.read(fd, size + 1 - len(data))):  # a pipe-like file system
+            data += more
+        after = os.fstat(fd)
+    except OSError as exc:
+        raise FormReadError(_cannot_open(path, exc)) from None
+    finally:
+        os.close(fd)
+    if len(data) != size or after.st_size != size or after.st_mtime_ns != before.st_mtime_ns:
+        raise FormReadError(_CHANGED.format(name=path.name))
+    return data
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 def _check_path(path: Path) -> None:
-    name = path.name
-    if not path.exists():
-        raise FormReadError(f"{name}：文件不存在。")
-    if path.is_dir():
+    """What the path is, said in Chinese before anything opens it (stat first: opening a FIFO would block)."""
+    name = path.name or str(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise FormReadError(f"{name}：这是一个快捷方式（符号链接），指向的文件 {os.readlink(path)} 不存在。") from None
+        raise FormReadError(f"{name}：文件不存在。") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FormReadError(f"{name}：这是一个快捷方式（符号链接），但链接绕成了循环，找不到真正的文件。") from None
+        raise FormReadError(_cannot_open(path, exc)) from None
+    _check_kind(info.st_mode, path)
+
+
+def _check_kind(mode: int, path: Path) -> None:
+    name = path.name or str(path)
+    if stat.S_ISDIR(mode):
         raise FormReadError(f"{name}：这是一个文件夹，不是工作簿。")
+    if not stat.S_ISREG(mode):
+        kind = ("管道（FIFO）" if stat.S_ISFIFO(mode) else "套接字" if stat.S_ISSOCK(mode)
+                else "设备文件" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "特殊文件")
+        raise FormReadError(f"{name}：这是一个{kind}，不是普通文件，不能作为工作簿读取。")
+
+
+_READ_REASONS = {errno.EACCES: "没有读取权限", errno.EPERM: "没有读取权限", errno.EIO: "磁盘读写出错",
+                 errno.EBUSY: "文件正被其他程序占用", errno.ENAMETOOLONG: "路径太长", errno.ENOTDIR: "路径中有一段不是文件夹"}
 
 
 def _cannot_open(path: Path, exc: OSError) -> str:
-    return f"{path.name}：无法打开文件（{exc.strerror or exc}）。是否正被其他程序占用？"
+    if getattr(exc, "winerror", None) in (32, 33):
+        reason = "文件正被其他程序（如 Excel、WPS）打开"
+    else:
+        reason = _READ_REASONS.get(exc.errno, f"系统错误 {exc.errno}" if exc.errno else "系统错误")
+    return f"{path.name or path}：无法打开文件（{reason}）。是否正被其他程序占用，或没有读取权限？"
 
 
 def _check_start(head: bytes, path: Path) -> None:
@@ -265,8 +350,23 @@ def _attrs(text: str) -> dict[str, str]:
 
 def _workbook_parts(archive) -> tuple[dict[str, Area], dict[str, str]]:
     """The workbook-scope defined names, and sheet name -> the worksheet part's path inside the zip
-    (xl/worksheets/sheet1.xml), from xl/workbook.xml and its relationships."""
+    (xl/worksheets/sheet1.xml), from xl/workbook.xml and its relationships. Kept on the open zip: the input
+    budget and the reader both need them (callers copy before changing)."""
+    found = getattr(archive, "_perfeval_parts", None)
+    if found is None:
+        found = _read_workbook_parts(archive)
+        try:
+            archive._perfeval_parts = found
+        except AttributeError:  # not a ZipFile
+            pass
+    return found
+
+
+def _read_workbook_parts(archive) -> tuple[dict[str, Area], dict[str, str]]:
     data = archive.read("xl/workbook.xml")
+    # Strict Open XML: openpyxl finds no sheets in it and cannot write it back; both readers refuse it (one verdict).
+    if b"purl.oclc.org/ooxml/spreadsheetml" in data[:4096] or b"p\x00u\x00r\x00l\x00.\x00o\x00c\x00l\x00c" in data[:8192]:
+        raise _StrictWorkbook(_STRICT.format(name=Path(getattr(archive, "filename", None) or "工作簿").name))
     try:
         rels = archive.read("xl/_rels/workbook.xml.rels")
     except KeyError:
@@ -426,19 +526,25 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
 
     `sheets_for(names, sheet_names)` may pick the sheets worth reading once the defined names are known (a
     workbook made from our template needs only its form sheet, not the 填表说明 sheet); None reads them all.
-    The file is read once; its bytes go to calamine and to a zip pass for what calamine does not give: the defined
-    names and error values (#DIV/0!…).
+    The file is read once, through the same gate as the openpyxl reader (read_package: regular file, format, input
+    budget); its bytes go to calamine and to a zip pass for what calamine does not give: the defined names and
+    error values (#DIV/0!…).
     """
     from python_calamine import CalamineWorkbook
 
-    data = _read_checked(path)
+    data, package, picked = _gate(path, None, sheets_for)
     try:
-        package = zipfile.ZipFile(io.BytesIO(data))
-        _check_archive(package, path.name, verify=False)
         names, parts = _workbook_parts(package)
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        try:
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        except Exception:
+            # calamine reads only UTF-8 XML; XML may be UTF-16 (openpyxl reads that). Same file, same verdict.
+            recoded = _recoded_to_utf8(package)
+            if recoded is None:
+                raise
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(recoded))
         sheet_names = workbook.sheet_names
-        wanted = (sheets_for(names, sheet_names) if sheets_for else None) or sheet_names
+        wanted = picked or sheet_names
         sheets = {}
         for sheet_name in sheet_names:
             if sheet_name not in wanted:
@@ -452,11 +558,53 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
             _put_errors(sheets[sheet_name].values, errors)
     except FormReadError:
         raise
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, EOFError):
         raise FormReadError(_TRUNCATED.format(name=path.name)) from None
     except Exception:  # calamine reports corrupt parts as generic errors (English, and about XML, not the form)
         raise FormReadError(_CORRUPT.format(name=path.name)) from None
     return GridBook(sheets, names, path.name)
+
+
+_XML_DECLARATION_RE = re.compile(r"""^\s*<\?xml[^>]*?\?>""")
+
+
+def _xml_encoding(head: bytes) -> str | None:
+    """The encoding of an XML part that is not UTF-8 (from its byte-order mark or declaration), else None."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if head.startswith(b"<\x00"):
+        return "utf-16-le"
+    if head.startswith(b"\x00<"):
+        return "utf-16-be"
+    declared = _ENCODING_RE.match(head.lstrip(b"\xef\xbb\xbf"))
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return declared.group(1).decode("ascii", "replace")
+    return None
+
+
+def _recoded_to_utf8(package: zipfile.ZipFile) -> bytes | None:
+    """The package with every XML part that is not UTF-8 rewritten as UTF-8; None when all are UTF-8 already."""
+    recoded = {}
+    for info in package.infolist():
+        if not info.filename.endswith((".xml", ".rels")):
+            continue
+        with package.open(info) as stream:
+            encoding = _xml_encoding(stream.read(128))
+        if encoding is None:
+            continue
+        try:
+            text = package.read(info).decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            return None
+        text = _XML_DECLARATION_RE.sub('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>', text.lstrip("\ufeff"), 1)
+        recoded[info.filename] = text.encode("utf-8")
+    if not recoded:
+        return None
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in package.infolist():
+            copy.writestr(info.filename, recoded.get(info.filename) or package.read(info), compresslevel=1)
+    return out.getvalue()
 
 
 def grids_from_openpyxl(workbook, values_workbook=None, source: str = "") -> GridBook:

@@ -326,6 +326,9 @@ def _known_labels() -> frozenset[str]:
         table = data.get("indicators") or data.get("score_table") or {}
         for spec in table.get("columns", []):
             labels.update(spec.get("labels", []))
+        labels.update(table.get("end_labels", []))
+        for spec in data.get("points", {}).values():
+            labels.update(spec.get("labels", []))
         for group in table.get("groups", []):
             labels.add(group["label"])
     return frozenset(key_of(label) for label in labels)
@@ -474,7 +477,13 @@ class _FamilySpec:
         data = self.data = family.data
         columns = _column_labels(family)
         self.columns = tuple((key, _label_keys(labels)) for key, labels in columns.items())
-        self.required = REQUIRED_COLUMNS.get(family.id, REQUIRED_COLUMNS["standard"])
+        recognition = data.get("recognition", {})
+        self.required = tuple(recognition.get("required_columns")
+                              or REQUIRED_COLUMNS.get(family.id, REQUIRED_COLUMNS["standard"]))
+        self.signals = _label_keys(recognition.get("signals", []))
+        self.title = re.compile(recognition["title"]) if recognition.get("title") else None
+        self.end_keys = _label_keys(family.table.get("end_labels", []))
+        self.points = tuple((key, _label_keys(entry["labels"])) for key, entry in data.get("points", {}).items())
         self.indicators = bool(data.get("indicators"))
         self.header_keys = tuple(dict.fromkeys(key for _, keys in self.columns for key in keys))
         self.groups = {key_of(g["label"]): g["label"] for g in family.table.get("groups", [])}
@@ -496,6 +505,14 @@ class _FamilySpec:
                                    if not entry.get("section") and entry.get("labels"))
         self.funding = tuple((key, _label_keys(entry["labels"]), entry.get("section")) for key, entry in funding.items()
                              if entry.get("labels"))
+
+    def signalled(self, ix: SheetIndex) -> bool:
+        """One of the family's own labels is on the sheet, or a title such as `2020年度财政项目绩效自评表`."""
+        if self.signals and ix._has(self.signals):
+            return True
+        if self.title is not None:
+            return any(self.title.match(key_of(ix.text(r, c))) for r, c, _ in ix.years)
+        return False
 
     def group_of(self, text: str) -> str | None:
         """_group_of(text), remembered (a batch prints the same row labels in every form)."""
@@ -661,6 +678,8 @@ def _read_table(ix: SheetIndex, header: Header, family: Family) -> TableRead:
     name_col = columns.get("name")
     totals = _total_rows(ix, header.bottom, max(weight_col, 1))
     end = totals[0] if totals else ix.height
+    if spec.end_keys:  # reason rows under the table (湖北) end it when no 总分 row does first
+        end = min([end] + [r for r, _ in ix._find(spec.end_keys) if r > header.bottom])
     groups, group_of = spec.groups, spec.group_texts
     repeats = _header_repeats(ix, spec.header_keys)
     items = list(columns.items())
@@ -804,18 +823,56 @@ def _standard_signal(ix: SheetIndex) -> bool:
     return ix._has(_STANDARD_SIGNAL_KEYS)
 
 
+@lru_cache(maxsize=None)
+def _signalled_families() -> tuple[Family, ...]:
+    """Families that say in data how they are told apart (recognition.signals / title), in their order."""
+    from .model import family_ids
+
+    families = [load_family(fid) for fid in family_ids()]
+    signalled = [f for f in families if f.data.get("recognition", {}).get("signals") or
+                 f.data.get("recognition", {}).get("title")]
+    return tuple(sorted(signalled, key=lambda f: (f.data["recognition"].get("order", 100), f.id)))
+
+
 def _detect(indexes: dict[str, SheetIndex]) -> Family | None:
     legacy, standard = load_family("legacy"), load_family("standard")
+    candidates = []
+    for family in _signalled_families():
+        spec = _spec(family)
+        for ix in indexes.values():
+            if spec.signalled(ix):
+                if _find_header(ix, family)[0] is not None:
+                    return family
+                candidates.append(family)
     for ix in indexes.values():
         if _legacy_signal(ix) and _find_header(ix, legacy)[0] is not None:
             return legacy
     for ix in indexes.values():
         if _find_header(ix, standard)[0] is not None:
             return standard
+    if candidates:  # its own labels are there but its table is not: say what is missing from that table
+        return candidates[0]
     if any(_standard_signal(ix) for ix in indexes.values()):
         return standard
     if any(_legacy_signal(ix) for ix in indexes.values()):
         return legacy
+    return None
+
+
+def family_short_title(family: Family) -> str:
+    return family.data.get("recognition", {}).get("short_title") or FAMILY_TITLES.get(family.id, family.title)
+
+
+_POINTS_IN_LABEL = re.compile(r"\((\d+(?:\.\d+)?)分\)")
+
+
+def _points(ix: SheetIndex, keys: tuple[str, ...]) -> Cell | None:
+    """The points printed in a section label, `预算执行情况（万元）（20分）` → 20, as a cell at the label."""
+    for r, c in ix._find(keys):
+        match = _POINTS_IN_LABEL.search(unicodedata.normalize("NFKC", ix.text(r, c)).replace(" ", ""))
+        if match:
+            number = float(match.group(1))
+            return Cell(int(number) if number == int(number) else number, ref(r, c))
     return None
 
 
@@ -832,7 +889,7 @@ def _looked(indexes: dict[str, SheetIndex]) -> str:
 def _missing_header_message(book: GridBook, indexes: dict[str, SheetIndex], family: Family,
                             partials: dict[str, tuple[int, dict[str, int]] | None]) -> str:
     columns = _column_labels(family)
-    required = REQUIRED_COLUMNS.get(family.id, REQUIRED_COLUMNS["standard"])
+    required = _spec(family).required
     shown = "、".join(columns[key][0] for key in required)
     table = "绩效指标表" if family.data.get("indicators") else "评分表"
     sheets = "、".join(indexes) or "（无）"
@@ -897,7 +954,8 @@ def _form_from_sheet(book: GridBook, ix: SheetIndex, header: Header, family: Fam
         if key == "year":
             cell = _year(ix, keys, known, header.row)
         elif key == "total":
-            cell = table.total
+            # The 总分 row under the table; else a total printed in the head rows (自评得分 beside 财政审核评分).
+            cell = table.total if table.total is not None else _field(ix, keys, known)
         elif key == "grade":
             cell = _field(ix, keys, known, _grade_like)
         else:
@@ -908,6 +966,13 @@ def _form_from_sheet(book: GridBook, ix: SheetIndex, header: Header, family: Fam
         form.budget, problem = _read_budget(ix, family, header.row)
         if problem:
             notes.append(problem)
+    for key, keys in _spec(family).points:
+        cell = _points(ix, keys)
+        if cell is not None:
+            form.fields[f"{key}_points"] = cell
+    budget_points = form.fields.get("budget_points")
+    if budget_points is not None and "total" in form.budget and "weight" not in form.budget["total"]:
+        form.budget["total"]["weight"] = budget_points  # `预算执行情况（万元）（20分）`: the block's 分值
     if family.data.get("funding"):
         form.funding = _read_funding(ix, family, known)
     form.rows = table.rows
@@ -919,5 +984,87 @@ def _form_from_sheet(book: GridBook, ix: SheetIndex, header: Header, family: Fam
         notes.append(f"金额单位：{unit}")
         form.amount_unit = unit
     extra = "；".join([f"工作表“{ix.grid.name}”，表头第 {header.row + 1} 行"] + notes)
-    form.layout = f"识别：{FAMILY_TITLES.get(family.id, family.title)}（{extra}）"
+    form.layout = f"识别：{family_short_title(family)}（{extra}）"
     return form
+
+
+# --- Explaining a recognition ----------------------------------------------------------------------------------
+
+_FIELD_NAMES = {"project_name": "项目名称", "department": "主管部门", "implementing_unit": "实施单位", "year": "年度",
+                "total": "总分", "grade": "评价等次", "policy": "评分口径"}
+
+
+def explain_recognition(book: GridBook, family: Family | None = None) -> list[str]:
+    """What `recognise` found, line by line, for `check --explain-layout`: the family and the labels that told it,
+    the table header and each column with the label it was found by, the money block, the fields and the printed
+    points. Raises FormReadError as `recognise` does (its message names the labels found and those missing)."""
+    indexes = {name: SheetIndex.build(grid) for name, grid in book.sheets.items() if name != _results_sheet()}
+    chosen = family
+    form = recognise(book, family)  # raises with the message naming what was missing
+    family = chosen or load_family(form.family)
+    ix = indexes[form.sheet]
+    spec = _spec(family)
+    header, _ = _find_header(ix, family)
+    lines = [f"{book.source}：识别为{family_short_title(family)}（families/{family.id}.toml）" +
+             (f"，默认评分口径 {family.data['default_policy']}" if family.data.get("default_policy") else "")]
+    if chosen is not None:
+        lines.append("  依据：按 --family 指定")
+    else:
+        told = [f"“{ix.text(r, c)}”（{ref(r, c)}）" for r, c in ix._find(spec.signals)][:6]
+        if spec.title is not None:
+            told += [f"标题“{ix.text(r, c)}”（{ref(r, c)}）" for r, c, _ in ix.years if spec.title.match(key_of(ix.text(r, c)))][:1]
+        lines.append("  依据：" + ("、".join(told) if told else f"表头含{'、'.join(_column_labels(family)[k][0] for k in spec.required)}"))
+    labels = _column_labels(family)
+    lines.append(f"  绩效指标表：工作表“{form.sheet}”，表头第 {header.row + 1} 行" +
+                 (f"至第 {header.bottom + 1} 行" if header.bottom > header.row else "") + f"，共读到 {len(form.rows)} 行")
+    for key, keys in spec.columns:
+        col = header.columns.get(key)
+        if col is None:
+            continue
+        cell = next(((r, c) for r, c in ix._find(keys) if c == col and header.row <= r <= header.bottom), None)
+        found = f"表头“{' '.join(ix.text(*cell).split())}”（{ref(*cell)}）" if cell else "（由分列表头合成）"
+        lines.append(f"    {labels[key][0]} ← {column_name(col)} 列，{found}")
+    if header.split:
+        lines.append("    年度指标值由 指标性质 / 指标值 / 度量单位 三列合并读取")
+    missing = [labels[key][0] for key, _ in spec.columns if key not in header.columns]
+    if missing:
+        lines.append(f"    本表没有的列：{'、'.join(missing)}")
+    if form.budget:
+        budget = family.data.get("budget", {})
+        column_names = {c["key"]: c["labels"][0] for c in budget.get("columns", [])}
+        column_names.setdefault("weight", "分值（标签中标注）")
+        row_names = {row["key"]: row["labels"][0] for row in budget.get("rows", [])}
+        total = form.budget.get("total", {})
+        where = "、".join(f"{column_names.get(key, key)} {cell.ref}" for key, cell in total.items() if cell.ref)
+        rows = "、".join(row_names.get(key, key) for key in form.budget)
+        lines.append(f"  项目资金：读到 {rows} 行；{row_names.get('total', '年度资金总额')}行 {where}")
+    if form.funding:
+        names = {key: spec.get("name", key) for key, spec in family.data.get("funding", {}).items()}
+        lines.append("  资金：" + "、".join(f"{names.get(key, key)} {cell.ref}" for key, cell in form.funding.items()))
+    shown = []
+    for key, cell in form.fields.items():
+        if key.endswith("_points"):
+            continue
+        name = family.fields.get(key, {}).get("name") or _FIELD_NAMES.get(key, key)
+        shown.append(f"{name} {cell.ref or '（行内）'}")
+    lines.append("  表头字段：" + "、".join(shown))
+    points = [(key, cell) for key, cell in form.fields.items() if key.endswith("_points")]
+    if points:
+        lines.append("  标签中的分值：" + "、".join(f"“{ix.text(*_rc(cell.ref))}” → {cell.value} 分" for _, cell in points))
+    if family.table.get("weights_printed", True) is False:
+        lines.append("  本表样不列各指标分值（权重）：各行得分无法逐项核对（I319）")
+    return lines
+
+
+def column_name(col: int) -> str:
+    from .model import column_letter
+
+    return column_letter(col)
+
+
+def _rc(cell_ref: str) -> tuple[int, int]:
+    letters = "".join(ch for ch in cell_ref if ch.isalpha())
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return int(cell_ref[len(letters):]) - 1, col - 1

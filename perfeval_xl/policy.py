@@ -6,6 +6,9 @@ A policy file may say `extends = "<name or path>"` and list only what differs.
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -67,11 +70,21 @@ def _read_toml(name_or_path: str) -> tuple[dict[str, Any], str]:
     path = Path(name_or_path)
     if _is_file(name_or_path):
         try:
+            if not stat.S_ISREG(os.stat(path).st_mode):  # a folder, a FIFO (reading it would block), a device
+                raise PolicyError(f"评分口径文件 {name_or_path} 不是普通文件（可能是文件夹），请给出 .toml 文件的路径。")
             return tomllib.loads(path.read_text(encoding="utf-8")), str(path)
         except FileNotFoundError:
             raise PolicyError(f"评分口径文件不存在：{name_or_path}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise PolicyError(f"评分口径文件 {name_or_path} 格式有误：{exc}") from None
+        except UnicodeDecodeError:
+            raise PolicyError(f"评分口径文件 {name_or_path} 格式有误：不是 UTF-8 编码的文本，请用记事本等另存为 UTF-8 后再试。") from None
+        except tomllib.TOMLDecodeError as exc:
+            # tomllib's reason is English ("Expected '=' after a key…"): say where, in Chinese, and what to check.
+            where = re.search(r"at line (\d+), column (\d+)", str(exc))
+            at = f"第 {where.group(1)} 行第 {where.group(2)} 列附近" if where else "某处"
+            raise PolicyError(f"评分口径文件 {name_or_path} 格式有误：{at}不符合 TOML 写法（检查等号、引号、方括号是否"
+                              f"成对，中文是否写在引号内）。") from None
+        except OSError as exc:
+            raise PolicyError(f"评分口径文件 {name_or_path} 无法读取（系统错误 {exc.errno}）。") from None
     resource = resources.files("perfeval_xl") / "policies" / f"{name_or_path}.toml"
     if not resource.is_file():
         names = "、".join(shipped_policy_names())
@@ -172,4 +185,6 @@ def _load_policy_cached(name_or_path: str, stamp: int | None) -> Policy:
     except (TypeError, ValueError, IndexError, AttributeError) as exc:
         if isinstance(exc, PolicyError):
             raise
-        raise PolicyError(f"评分口径 {source} 有一项设置的取值不对：{exc}") from None
+        # the exception's text is Python's English: name the file and the kind of mistake instead
+        raise PolicyError(f"评分口径 {source} 有一项设置的取值不对：类型不符（例如该写数字处写成了文字、该写列表处写成了单个值），"
+                          f"请以 national-2020.toml 为底本核对。") from None

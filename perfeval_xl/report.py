@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .values import format_number
+from .values import shown_number
 from .writeback import SEVERITY_LABEL
 
 REPORT_NAME = "校验报告.md"
@@ -17,7 +17,7 @@ REPORT_NAME = "校验报告.md"
 def _number(value: Any) -> str:
     if value is None or value == "":
         return "—"
-    return format_number(value) if isinstance(value, (int, float)) else str(value)
+    return shown_number(value) if isinstance(value, (int, float)) else str(value)
 
 
 def _cell_text(text: Any) -> str:

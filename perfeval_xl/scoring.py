@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from .policy import Policy
-from .values import Parsed, comparable, format_number, format_parsed
+from .values import Parsed, comparable, shown_number, shown_value
 
 TIER_LABELS = {
     "achieved": "达成年度指标",
@@ -57,9 +57,9 @@ def rate_score(numerator: float, denominator: float, weight: float, policy: Poli
     rate = numerator / denominator
     score = round_score(weight * min(max(rate, 0.0), 1.0), policy.decimals)
     capped = "，超过 100% 按 100% 计" if rate > 1 else ""
-    explanation = (f"{what} = {format_number(numerator)} / {format_number(denominator)} = {percent_text(rate)}"
-                   f"{capped}；得分 = {format_number(weight)} × {percent_text(min(max(rate, 0.0), 1.0))} = "
-                   f"{format_number(score)}（{policy.name}）")
+    explanation = (f"{what} = {shown_number(numerator)} / {shown_number(denominator)} = {percent_text(rate)}"
+                   f"{capped}；得分 = {shown_number(weight)} × {percent_text(min(max(rate, 0.0), 1.0))} = "
+                   f"{shown_number(score)}（{policy.name}）")
     return RateScore(rate, score, explanation)
 
 
@@ -99,7 +99,7 @@ def score_quantitative(target: Parsed, actual: Parsed, is_cost: bool, policy: Po
         return None
     t, a = pair
     direction = direction_of(target, is_cost, policy)
-    shown = f"{format_parsed(actual)} / {format_parsed(target)}"
+    shown = f"{shown_value(actual)} / {shown_value(target)}"
     ratio = a / t if t else None
     zero_cost = is_cost and direction == "reverse" and a == 0 and t > 0
     if direction == "positive":
@@ -164,7 +164,7 @@ def qualitative_band(tier: str, weight: float, policy: Policy) -> tuple[float, f
 def band_text(tier: str, weight: float, policy: Policy) -> str:
     low, high = policy.qualitative_bands[tier]
     lo_pts, hi_pts = qualitative_band(tier, weight, policy)
-    return f"{TIER_LABELS[tier]}：{low * 100:g}%–{high * 100:g}%（{format_number(lo_pts)}–{format_number(hi_pts)} 分）"
+    return f"{TIER_LABELS[tier]}：{low * 100:g}%–{high * 100:g}%（{shown_number(lo_pts)}–{shown_number(hi_pts)} 分）"
 
 
 def in_band(score: float, tier: str, weight: float, policy: Policy) -> bool:

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, NamedTuple
 
 from .analysis import funding_amounts
-from .cli import (EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, evaluation_record, expand_inputs, policy_option_ok,
-                  reason_without_name)
+from .cli import (EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE, evaluation_record, expand_inputs, no_workbooks_message,
+                  policy_option_ok, real_path, reason_without_name)
 from .grid import FormReadError, column_letter
 from .isolation import Limits, LimitedPool
 from .model import Evaluation, family_ids, load_family
@@ -207,8 +207,9 @@ def build_tables(records: list[dict[str, Any]], folder: Path) -> dict[str, Any]:
     import pandas as pd
 
     forms, issues = [], []
-    resolved = [Path(record["file"]).resolve() for record in records]
-    folder = Path(folder).resolve()
+    # A link is shown (and linked to) under its own name: a dangling one or a loop has no target to show.
+    resolved = [Path(os.path.abspath(f)) if os.path.islink(f) else real_path(Path(f)) for f in (r["file"] for r in records)]
+    folder = real_path(Path(folder))
     for record, absolute, name in zip(records, resolved, _display_names(resolved)):
         link = _relative_link(absolute, folder)
         if "error" in record:
@@ -687,10 +688,10 @@ def cmd_summary(args) -> int:
         return EXIT_UNREADABLE
     if not policy_option_ok(args.policy):
         return EXIT_UNREADABLE
-    target = dest.resolve()
-    paths = [p for p in expand_inputs(args.files) if p.resolve() != target]  # never read last run's summary
+    target = real_path(dest)
+    paths = [p for p in expand_inputs(args.files) if real_path(p) != target]  # never read last run's summary
     if not paths:
-        print("没有找到要汇总的工作簿（.xlsx）。", file=sys.stderr)
+        print(no_workbooks_message(args.files), file=sys.stderr)
         return EXIT_UNREADABLE
 
     from tqdm import tqdm

@@ -16,7 +16,7 @@ import xlwings as xw
 
 from .policy import Policy, PolicyError, load_policy
 from .scoring import evident_tier, grade_of, rate_score, score_quantitative
-from .values import as_amount, as_fraction, format_number, format_parsed, parse_value
+from .values import as_amount, as_fraction, shown_number, shown_value, parse_value
 
 CATEGORY = "绩效自评"
 
@@ -111,14 +111,14 @@ def _indicator(target, actual, weight, level2, policy):
     if t.is_number and a.is_number:
         outcome = score_quantitative(t, a, "成本" in str(level2 or ""), rules)
         if outcome is None:
-            return None, f"单位不一致：{format_parsed(t)} 与 {format_parsed(a)}"
+            return None, f"单位不一致：{shown_value(t)} 与 {shown_value(a)}"
         from .scoring import round_score
 
         score = round_score(w * outcome.fraction, rules.decimals)
-        return score, f"{outcome.explanation}，{format_number(w)} × {outcome.fraction * 100:.2f}% = {format_number(score)}（{rules.name}）"
+        return score, f"{outcome.explanation}，{shown_number(w)} × {outcome.fraction * 100:.2f}% = {shown_number(score)}（{rules.name}）"
     tier = evident_tier(t, a, rules)
     if tier == "achieved":
-        return w, f"定性指标，已达成，记满分 {format_number(w)}（{rules.name}）"
+        return w, f"定性指标，已达成，记满分 {shown_number(w)}（{rules.name}）"
     return None, "定性指标，档次需由单位判断"
 
 
@@ -177,7 +177,7 @@ def PE_PARSE(value):
     def one(v):
         p = parse_value(v)
         if p.kind == "number":
-            parts = [f"数值 {format_number(p.number)}"]
+            parts = [f"数值 {shown_number(p.number)}"]
             if p.unit:
                 parts.append(f"单位 {p.unit}")
             if p.comparator:

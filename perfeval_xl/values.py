@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 # Comparator glyphs and words, normalised to one of ">=", "<=", "=", ">", "<".
@@ -66,6 +66,10 @@ class Parsed:
     comparator: str | None = None
     typed_as_text: bool = False
     text: str = ""
+    # The number and unit as typed, when the unit was converted (`72890元` → 7.289 万元: 72890, "元"). Comparing a
+    # target with an actual, and showing either in a message, goes by what was typed.
+    typed_number: float | None = None
+    typed_unit: str = ""
     # Asked for hundreds of times per form by the checks: plain attributes, set once, not properties.
     is_number: bool = field(init=False, repr=False, compare=False)
     is_blank: bool = field(init=False, repr=False, compare=False)  # empty or 'not applicable': nothing to score
@@ -124,8 +128,15 @@ def _normalise_unit(unit: str, number: float) -> tuple[str, float]:
     if unit in PERCENT_UNITS:
         return "%", number
     if unit in MONEY_FACTORS_TO_WANYUAN:
-        return "万元", number * MONEY_FACTORS_TO_WANYUAN[unit]
+        return "万元", convert_money(number, unit, "万元")
     return unit, number
+
+
+def convert_money(number: float, unit: str, into: str) -> float:
+    """An amount from one money unit into another, in decimal arithmetic: 387664.62 元 is 38.766462 万元, not the
+    float product 38.766462000000004."""
+    factor = Decimal(repr(MONEY_FACTORS_TO_WANYUAN[unit])) / Decimal(repr(MONEY_FACTORS_TO_WANYUAN[into]))
+    return float(Decimal(repr(float(number))) * factor)
 
 
 def parse_value(raw: object) -> Parsed:
@@ -189,8 +200,13 @@ def _parse(raw: object) -> Parsed:
         suffix = next((w for w in _WORD_SUFFIX if rest.endswith(w)), None)
         if comparator is None and suffix:
             comparator = _WORD_SUFFIX[suffix]
-        unit, number = _normalise_unit(match.group("unit"), number)
-        return Parsed("number", raw, number=number, unit=unit, comparator=comparator, typed_as_text=True, text=text)
+        typed_unit = match.group("unit").strip()
+        typed_number = number
+        unit, number = _normalise_unit(typed_unit, number)
+        if unit != "万元" or typed_unit in ("万元", ""):
+            typed_number, typed_unit = None, ""
+        return Parsed("number", raw, number=number, unit=unit, comparator=comparator, typed_as_text=True, text=text,
+                      typed_number=typed_number, typed_unit=typed_unit)
     return Parsed("text", raw, text=text)
 
 
@@ -206,6 +222,52 @@ def format_number(number: float) -> str:
         return str(int(number))
     text = format(Decimal(repr(number)), "f")  # repr gives the shortest digits; "f" never writes an exponent
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# The official blank template (财预〔2020〕10号) prints 三级指标 slots as `指标1：`, `指标2：`, `……`: a slot left empty is
+# not an indicator, and `指标1：工程质量合格` is the indicator 工程质量合格.
+_PLACEHOLDER = re.compile(r"^(?:指标\s*[0-9０-９一二三四五六七八九十]+\s*(?:[:：]\s*(?P<name>.*))?|…+|\.{2,}|。{3,}|．{2,})$",
+                          re.DOTALL)
+
+
+@lru_cache(maxsize=16384)
+def indicator_name(text: str) -> str | None:
+    """The name in a 三级指标 text written on a template slot: `指标1：工程质量合格` → `工程质量合格`; `指标1：`, `……`,
+    `...` → "" (an empty slot); None when the text is not written on a slot (it is the name as it stands)."""
+    match = _PLACEHOLDER.match(" ".join(text.split()))
+    if match is None:
+        return None
+    return (match.group("name") or "").strip()
+
+
+@lru_cache(maxsize=16384)
+def shown_number(number: float, decimals: int = 4) -> str:
+    """A number as a message or an explanation shows it: at most `decimals` decimals (half up), no float noise, no
+    exponent: 38.766462000000004 → 38.7665, 2.50 → 2.5, 1e-7 → 0. (format_number is the exact form, for cells.)"""
+    if not math.isfinite(number):
+        return repr(number)
+    if abs(number) >= 1e15:
+        return format_number(number)
+    rounded = Decimal(f"{number:.15g}").quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    text = format(rounded, "f")
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "") else text
+
+
+def shown_value(value: Parsed) -> str:
+    """A parsed value as a message shows it: as typed (`72890元`, not 7.289万元), numbers by shown_number."""
+    if value.kind == "number":
+        prefix = _COMPARATOR_SYMBOL.get(value.comparator, "") if value.comparator else ""
+        if value.typed_number is not None:
+            return f"{prefix}{shown_number(value.typed_number)}{value.typed_unit}"
+        return f"{prefix}{shown_number(value.number)}{value.unit}"
+    if value.kind in ("empty",):
+        return ""
+    return value.text
+
+
+def unit_as_typed(value: Parsed) -> str:
+    return value.typed_unit or value.unit
 
 
 def format_parsed(value: Parsed) -> str:
@@ -244,9 +306,12 @@ def comparable(target: Parsed, actual: Parsed) -> tuple[float, float] | None:
     """Target and actual on one scale, or None when their units cannot be compared.
 
     A bare number next to a unit takes that unit (`23` against `11台`): forms often leave the unit off the actual.
+    The scale is the unit the target was typed in: a bare `72890` against `﹦ 72890 元` is 72890 元, not 72890 万元.
     """
     if target.kind != "number" or actual.kind != "number":
         return None
+    if target.unit == "万元" or actual.unit == "万元":
+        return _comparable_money(target, actual)
     if target.unit == actual.unit:
         return target.number, actual.number
     # A percent cell in Excel holds 0.96 and shows 96%: a bare number beside a percent is read as a rate.
@@ -257,3 +322,20 @@ def comparable(target: Parsed, actual: Parsed) -> tuple[float, float] | None:
     if not target.unit or not actual.unit:
         return target.number, actual.number
     return None
+
+
+def _comparable_money(target: Parsed, actual: Parsed) -> tuple[float, float] | None:
+    """Both amounts in the target's typed money unit (or the actual's, when the target is bare)."""
+    if target.unit == "万元":
+        scale = target.typed_unit or "万元"
+        t = target.typed_number if target.typed_number is not None else target.number
+        if not actual.unit:
+            return t, actual.number
+        if actual.unit != "万元":
+            return None
+        a = actual.typed_number if actual.typed_unit == scale else convert_money(actual.number, "万元", scale)
+        return t, a
+    if target.unit:
+        return None
+    scale = actual.typed_unit or "万元"
+    return target.number, actual.typed_number if actual.typed_number is not None else actual.number

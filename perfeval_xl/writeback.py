@@ -7,7 +7,9 @@ The rules that keep a person's work safe:
 - A "fill" cell is written only when it is empty or still holds exactly what we wrote last time. Anything else is
   a value a person typed (or a formula), and it wins: we report, we don't overwrite.
 - "owned" cells (建议得分, 计分说明) and the `校验结果` sheet are ours and rewritten every run.
-- Marks (fill colours) remember the colour they replaced, so 清除标记 puts it back.
+- Marks (fill colours) remember the colour they replaced, so 清除标记 puts it back; where the adapter can read the
+  whole fill (openpyxl), they remember it exactly (pattern, theme colour and tint, indexed colour, alpha), so a fill
+  that any application saved comes back as it was.
 - A filled cell of the indicator table also remembers its row's 三级指标. If that row now holds another indicator
   (a row inserted above it, rows re-ordered, an indicator replaced), the address no longer means the cell we filled:
   whatever it holds counts as typed, even when it happens to equal our old value.
@@ -25,7 +27,7 @@ from .values import format_number
 RESULTS_SHEET = "校验结果"
 OWNED_KEYS = ("suggested", "explanation")  # table columns only this tool writes (families/*.toml: owned = true)
 STATE_HEADER = "本工具填入的单元格（再次校验时据此更新；清除标记时据此还原，请勿修改）"
-STATE_COLUMNS = ["单元格", "填入值", "标记", "原底色", "所在指标"]
+STATE_COLUMNS = ["单元格", "填入值", "标记", "原底色", "所在指标", "原填充"]
 SEVERITY_LABEL = {"error": "错误", "warning": "警告", "info": "提示"}
 _SEVERITY_BY_LABEL = {label: severity for severity, label in SEVERITY_LABEL.items()}
 MARK_COLOURS = {"error": "FFC7CE", "warning": "FFEB9C"}  # Excel's own "bad" and "neutral" fills
@@ -40,6 +42,7 @@ class StateEntry:
     mark: str = ""  # the severity we marked it with, "" when not marked
     original_fill: str = ""  # the fill colour the mark replaced ("" = none)
     anchor: str | None = None  # the row's 三级指标 when we filled it ("" outside the table; None: not recorded)
+    original_style: str = ""  # the whole fill the mark replaced, exactly (xlsx_io.fill_text); "" = not recorded
 
 
 @dataclass
@@ -49,6 +52,7 @@ class WritePlan:
     notes: dict[str, str] = field(default_factory=dict)  # cell -> note text (where the adapter can add notes)
     unmark: dict[str, str] = field(default_factory=dict)  # cell -> fill to restore (marks from the last run now gone)
     kept_typed: list[str] = field(default_factory=list)  # fill cells left alone because a person typed there
+    unwritten: dict[str, str] = field(default_factory=dict)  # cell -> why its value was not written (Chinese)
     results: list[list[Any]] = field(default_factory=list)  # the 校验结果 sheet, from A1
     links: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) in results -> cell on the form
     state: list[StateEntry] = field(default_factory=list)
@@ -71,17 +75,19 @@ def read_state(results_values: list[list[Any]] | None) -> dict[str, StateEntry]:
         return {}
     header = list(results_values[start + 1] or [])
     has_anchor = len(header) > 4 and header[4] == STATE_COLUMNS[4]  # sheets written before 所在指标 existed lack it
+    has_style = len(header) > 5 and header[5] == STATE_COLUMNS[5]  # nor before 原填充 existed
     state = {}
     for row in results_values[start + 2:]:
         if not row or not row[0]:
             break
         if not _CELL_REF.match(str(row[0]).strip()):  # someone edited the sheet: ignore what is not a cell address
             continue
-        cells = list(row) + [None] * 5
+        cells = list(row) + [None] * 6
         filled = None if cells[1] in ("", None) else cells[1]
         anchor = ("" if cells[4] is None else str(cells[4])) if has_anchor else None
         mark = _SEVERITY_BY_LABEL.get(str(cells[2] or ""), str(cells[2] or ""))
-        state[str(cells[0])] = StateEntry(str(cells[0]), filled, mark, str(cells[3] or ""), anchor)
+        style = str(cells[5] or "") if has_style else ""
+        state[str(cells[0])] = StateEntry(str(cells[0]), filled, mark, str(cells[3] or ""), anchor, style)
     return state
 
 
@@ -104,13 +110,14 @@ def trusted_state(previous: dict[str, StateEntry], form: Form) -> dict[str, Stat
     anchors = row_anchors(form)
     for cell, entry in previous.items():
         if entry.filled is not None and entry.anchor is not None and entry.anchor != anchors.get(cell, ""):
-            entry = StateEntry(entry.cell, None, entry.mark, entry.original_fill, entry.anchor)
+            entry = StateEntry(entry.cell, None, entry.mark, entry.original_fill, entry.anchor, entry.original_style)
         trusted[cell] = entry
     return trusted
 
 
 def plan(evaluation: Evaluation, current: dict[str, Any], formula_cells: set[str], previous: dict[str, StateEntry],
-         current_fills: dict[str, str] | None = None, default_fill: dict[str, str] | None = None) -> WritePlan:
+         current_fills: dict[str, str] | None = None, default_fill: dict[str, str] | None = None,
+         current_styles: dict[str, str] | None = None, unwritable: dict[str, str] | None = None) -> WritePlan:
     """Decide every write.
 
     current: what each cell the engine talks about holds now (value as read).
@@ -118,13 +125,23 @@ def plan(evaluation: Evaluation, current: dict[str, Any], formula_cells: set[str
     previous: the state from the last run.
     current_fills: the fill colour of cells, where the adapter can read it (openpyxl); else default_fill gives the
     template's colour for the cell's role, so an unmark restores the form's look.
+    current_styles: the whole fill of cells, exactly (where the adapter can read it), kept for 清除标记.
+    unwritable: cells the adapter cannot write without changing something a person has (a cell inside a merged
+    range, a value its writer cannot write back as it is) -> why, in Chinese. They are left as they are and listed
+    in 校验结果.
     """
     result = WritePlan()
     previous = trusted_state(previous, evaluation.form)
     current_fills = current_fills or {}
+    current_styles = current_styles or {}
+    unwritable = unwritable or {}
     default_fill = default_fill or {}
     filled: dict[str, Any] = {}
     for output in evaluation.outputs:
+        if output.cell in unwritable:
+            if output.value not in (None, ""):
+                result.unwritten[output.cell] = unwritable[output.cell]
+            continue
         if output.mode == "owned":
             result.values[output.cell] = output.value
             continue
@@ -140,7 +157,7 @@ def plan(evaluation: Evaluation, current: dict[str, Any], formula_cells: set[str
     # A cell we filled last time and no longer fill (its input was removed): empty it again, if still ours.
     for cell, entry in previous.items():
         if entry.filled is not None and cell not in filled and cell not in result.values:
-            if same_value(entry.filled, current.get(cell)) and cell not in formula_cells:
+            if same_value(entry.filled, current.get(cell)) and cell not in formula_cells and cell not in unwritable:
                 result.values[cell] = None
 
     worst: dict[str, str] = {}
@@ -160,16 +177,18 @@ def plan(evaluation: Evaluation, current: dict[str, Any], formula_cells: set[str
     for cell in cells:
         if cell in worst:
             # Keep the colour found before our first mark: a cell marked last run shows our colour now.
-            original = previous[cell].original_fill if cell in previous and previous[cell].mark else \
-                current_fills.get(cell, default_fill.get(cell, ""))
+            if cell in previous and previous[cell].mark:
+                original, style = previous[cell].original_fill, previous[cell].original_style
+            else:
+                original, style = current_fills.get(cell, default_fill.get(cell, "")), current_styles.get(cell, "")
         else:
-            original = ""
+            original, style = "", ""
         anchor = anchors.get(cell, "") if cell in filled else ""
-        result.state.append(StateEntry(cell, filled.get(cell), worst.get(cell, ""), original, anchor))
+        result.state.append(StateEntry(cell, filled.get(cell), worst.get(cell, ""), original, anchor, style))
     for cell, entry in previous.items():
         if entry.mark and cell not in worst:
             result.unmark[cell] = entry.original_fill
-    result.results, result.links = results_sheet(evaluation, result.state)
+    result.results, result.links = results_sheet(evaluation, result.state, result.unwritten)
     return result
 
 
@@ -188,7 +207,8 @@ def summary_line(evaluation: Evaluation) -> str:
     return "，".join(parts)
 
 
-def results_sheet(evaluation: Evaluation, state: list[StateEntry]) -> tuple[list[list[Any]], dict[tuple[int, int], str]]:
+def results_sheet(evaluation: Evaluation, state: list[StateEntry], unwritten: dict[str, str] | None = None
+                  ) -> tuple[list[list[Any]], dict[tuple[int, int], str]]:
     """The `校验结果` sheet as rows of values, and which cells link to the form."""
     form: Form = evaluation.form
     rows: list[list[Any]] = [
@@ -205,6 +225,11 @@ def results_sheet(evaluation: Evaluation, state: list[StateEntry]) -> tuple[list
             links[(len(rows) - 1, 3)] = issue.cell
     if not evaluation.issues:
         rows.append(["", "", "", "", "未发现问题。", ""])
+    if unwritten:  # values we computed but left out, so that what the cell holds stays exactly as it was
+        rows += [[], ["未写入的单元格"], ["", "", "", "单元格", "原因", ""]]
+        for cell, why in sorted(unwritten.items(), key=lambda item: _cell_order(item[0])):
+            rows.append(["", "提示", "", cell, why, ""])
+            links[(len(rows) - 1, 3)] = cell
     # Same columns as the issue list above (narrow numbers left, the link in D, the text in the wide E).
     rows += [[], ["计分明细"], ["序号", "分值", "填报得分", "得分单元格", "指标与计分说明", "规则得分"]]
     for number, item in enumerate(evaluation.items, start=1):
@@ -215,7 +240,7 @@ def results_sheet(evaluation: Evaluation, state: list[StateEntry]) -> tuple[list
     rows += [[], [STATE_HEADER], STATE_COLUMNS]
     for entry in state:
         rows.append([entry.cell, _blank(entry.filled), SEVERITY_LABEL.get(entry.mark, entry.mark), entry.original_fill,
-                     entry.anchor or ""])
+                     entry.anchor or "", entry.original_style])
     width = max(len(r) for r in rows)
     return [list(r) + [None] * (width - len(r)) for r in rows], links
 

@@ -271,6 +271,144 @@ def yuan_data() -> dict:
     }
 
 
+# --- 湖北 财政项目绩效自评表 (2020 onwards) ------------------------------------------------------------------------
+
+HUBEI_2020_SOURCE = "https://1wenmi.com/doc/330418.html"
+
+
+def hubei_2020_data() -> dict:
+    """A published, filled 湖北 form: 2020年度长江禁捕项目自评表, 单位名称 农业工作科 (text extraction at
+    HUBEI_2020_SOURCE). Its figures as printed: 年度财政资金总额 预算数 1.56, 执行数 1.56, 执行率 1, 得分 20; 补贴渔船数 6 → 6
+    得分 20; 渔船补贴发放率 100% → 100% 得分 10; 时效 12月底之前完成 得分 10; 退捕渔民抽样调查满意度 90% → ≥90% 得分 40;
+    总分 100; 偏差原因 无; 改进措施 无. Where the extraction ran cells together, the reading is the one whose figures
+    add up to the printed 总分 (20 + 20 + 10 + 10 + 40 = 100)."""
+    return {
+        "title": "2020年度长江禁捕项目自评表",
+        "unit_name": "农业工作科",
+        "report_date": None,
+        "project_name": "渔业成品油价格改革补贴",
+        "department": "区市场监督管理局",
+        "implementing_unit": "农业科",
+        "category": "1、部门预算项目☑   2、市直专项□   3、市对下转移支付项目□",
+        "nature": "1、持续性项目☑   2、新增性项目□",
+        "kind": "1、常年性项目☑   2、延续性项目□   3、一次性项目□",
+        "budget_points": 20,
+        "budget": {"total": {"annual": 1.56, "executed": 1.56, "rate": 1, "score": 20, "weight": 20}},
+        "goal_points": 80,
+        "indicators": [
+            {"level1": "产出指标", "level2": "数量指标", "name": "补贴渔船数", "target": 6, "actual": 6, "score": 20},
+            {"level1": "产出指标", "level2": "质量指标", "name": "渔船补贴发放率", "target": "100%", "actual": "100%",
+             "score": 10},
+            {"level1": "产出指标", "level2": "时效指标", "name": "补贴发放时间", "target": "12月底之前完成",
+             "actual": "12月底之前完成", "score": 10},
+            {"level1": "效益指标", "level2": "服务对象满意度指标", "name": "退捕渔民抽样调查满意度", "target": "90%",
+             "actual": "≥90%", "score": 40},
+        ],
+        "total_score": 100,
+        "reason": "无",
+        "improvement": "无",
+        "note": ("1.预算执行情况口径：预算数为调整后财政资金总额（包括上年结余结转），执行数为资金使用单位财政资金实际支出数。"
+                 "2.定量指标计分原则：正向指标（即目标值为≥X），得分=权重*B/A；反向指标（即目标值为≤X），得分=权重*A/B，"
+                 "得分不得突破权重总额。3.定性指标计分原则：达成预期指标、部分达成预期指标、未达成预期指标三档，分别按照该"
+                 "指标对应分值区间100%-80%、80%-50%、50%-0%合理确定分值。"),
+    }
+
+
+def hubei_2021_data() -> dict:
+    """A 湖北 form designed from the published one, with what it lacks: the title `2021年度财政项目绩效自评表`, 其中 rows
+    with 上年结余结转, a target in 元 met by a bare actual, and one goal not met with its reason. Arithmetic in
+    tests/test_layout.py."""
+    return {
+        "title": "2021年度财政项目绩效自评表",
+        "unit_name": "某县农业农村局",
+        "report_date": "2022年3月15日",
+        "project_name": "高素质农民培育",
+        "department": "某县农业农村局",
+        "implementing_unit": "某县农业技术推广中心",
+        "category": "1、部门预算项目☑   2、省直专项□   3、省对下转移支付项目□",
+        "nature": "1、持续性项目☑   2、新增性项目□",
+        "kind": "1、常年性项目□   2、延续性项目☑   3、一次性项目□",
+        "budget_points": 20,
+        "budget": {
+            "total": {"annual": 120, "executed": 108, "rate": "90%", "score": 18, "weight": 20},
+            "current": {"annual": 100, "executed": 90},
+            "carryover": {"annual": 20, "executed": 18},
+        },
+        "goal_points": 80,
+        "indicators": [
+            {"level1": "产出指标", "level2": "数量指标", "name": "培训农民人数", "target": "≥500人次", "actual": "520人次",
+             "score": 20},
+            {"level1": "产出指标", "level2": "质量指标", "name": "培训合格率", "target": "≥95%", "actual": "96%", "score": 10},
+            {"level1": "产出指标", "level2": "时效指标", "name": "培训按期完成率", "target": "＝100%", "actual": "100%",
+             "score": 10},
+            {"level1": "产出指标", "level2": "成本指标", "name": "人均培训成本", "target": "≤2000元", "actual": 1900,
+             "score": 10},
+            {"level1": "效益指标", "level2": "社会效益指标", "name": "参训农民人均增收", "target": "≥1000元", "actual": "800元",
+             "score": 8},
+            {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "参训农民满意度", "target": "≥90%",
+             "actual": "93%", "score": 10},
+        ],
+        "total_score": 86,
+        "reason": "参训农民人均增收受农产品价格下跌影响，未达到年初目标。",
+        "improvement": "加强产业技能培训与市场对接，结果用于下年预算安排。",
+        "note": "预算数为调整后财政资金总额（包括上年结余结转）。",
+    }
+
+
+# --- 部门项目支出绩效自评表 as a scorecard (宁夏 / 银川) ------------------------------------------------------------
+
+YINCHUAN_2021_SOURCE = "https://m.yzwku.com/doc/476505.html"
+
+# 一级 (points), 二级, 三级, 参考分值, 指标值(A), 全年实际值(B), 得分 — as printed; None carries the label above down.
+YINCHUAN_2021_ROWS = [
+    ("项目决策(10分)", "项目目标", "完整性", 4, "—", "目标明确、内容细化、目标量化", 4),
+    (None, "项目立项", "相关性", 2, "—", "按照学校管理标准对学校进行管理", 2),
+    (None, None, "可行性", 2, None, "实际工作需求", 2),
+    (None, None, "适当性", 2, None, "有资金测算标准", 2),
+    ("项目管理(25分)", "投入管理", "预算执行率", 10, "—", "100%", 9),
+    (None, "财务管理", "财务管理制度有效性", 7, "—", "财务制度健全，严格执行制度，会计核算规范", 7),
+    (None, "项目实施", "绩效监控有效性", 2, "—", "持续有效", 2),
+    (None, None, "管理制度有效性", 6, "-", "严格执行相关管理制度", 6),
+    ("项目产出(30分)", "数量指标(10分)", "保障人数", 10, "2370人", "2370人", 10),
+    (None, None, "指标2：", None, None, None, None),
+    (None, "质量指标(5分)", "公用经费标准", 5, "符合相关文件要求", "符合相关文件要求", 5),
+    (None, None, "指标2：", None, None, None, None),
+    (None, "时效指标(5分)", "公用经费完成时间", 5, "2021年12月完成", "2021年12月完成", 4),
+    (None, None, "指标2：", None, None, None, None),
+    (None, "成本指标(10分)", "办公所需成本", 4, "15万元", "15万元", 4),
+    (None, None, "维修(维护)所需成本", 3, "35万元", "35万元", 3),
+    (None, None, "绿化、水电费等成本", 3, "14.8万元", "14.8万元", 3),
+    ("项目效益(35分)", "经济效益指标", "指标1：", None, None, None, None),
+    (None, None, "指标2：", None, None, None, None),
+    (None, "社会效益指标", "效果显著", 15, "改善学校的办学条件", "改善学校的办学条件", 13),
+    (None, "生态效益指标", "指标1：", None, None, None, None),
+    (None, None, "指标2：", None, None, None, None),
+    (None, "可持续影响指标", "使学生和老师有个更好的学习和工作环境", 10, "社会认可的办学环境。", "社会认可的办学环境。", 8),
+    (None, None, "指标2：", None, None, None, None),
+    (None, "服务对象满意度指标(10分)", "学生和老师满意度", 10, "≥90%", "95%", 10),
+]
+
+
+def yinchuan_2021_data() -> dict:
+    """A published, filled 银川市本级部门项目支出绩效自评表 (2021年), 初中公用经费, 银川市第六中学 (text extraction at
+    YINCHUAN_2021_SOURCE). Printed: 自评得分 98, 财政审核评分 blank; 年初预算数 64.8, 调整预算数(A) 64.8, 全年执行数(B)
+    64.8, 执行率 100%; the rows as in YINCHUAN_2021_ROWS. The extraction breaks off inside the last row (服务对象满意度,
+    参考分值 10 by the group's 35 = 15 + 10 + 10): it is completed here with the most it can give, 10 of 10, and its
+    wording is ours. Even so the rows add up to 94, not the printed 98."""
+    return {
+        "title": "银川市本级部门项目支出绩效自评表（2021年）",
+        "project_name": "初中公用经费",
+        "department": "银川市教育局",
+        "implementing_unit": "银川市第六中学",
+        "self_score": 98,
+        "review_score": None,
+        "budget": {"total": {"initial": 64.8, "annual": 64.8, "executed": 64.8, "rate": "100%"}},
+        "goal_planned": "保障学校正常工作运行",
+        "goal_actual": "保障了学校正常工作运行",
+        "rows": list(YINCHUAN_2021_ROWS),
+    }
+
+
 # --- Legacy-layout data ----------------------------------------------------------------------------------------
 
 SEED_000_GOAL_ROWS = [
@@ -710,6 +848,144 @@ def write_yuan(path: Path, data: dict | None = None) -> dict[str, str]:
     return where
 
 
+def write_hubei_2020(path: Path, data: dict | None = None) -> dict[str, str]:
+    """The 湖北 财政项目绩效自评表 as printed: columns A:B labels | C 预算数（A）/ 二级指标 … ; the head rows 单位名称 /
+    填报日期, tick rows 项目类别 / 项目属性 / 项目类型; `预算执行情况（万元）（20分）` over 预算数（A） | 执行数（B） |
+    执行率（B/A） | 得分（20分*执行率）; `年度绩效目标（80分）` merged down column A beside 一级 | 二级 | 三级 | 年初目标值（A） |
+    实际完成值（B） | 得分 (no 分值 column); 总分; then the 偏差大或目标未完成原因分析 / 改进措施及结果应用方案 / 备注 rows."""
+    d = data or hubei_2020_data()
+    wb, s = _new_sheet("Sheet1", {"A": 10, "B": 12, "C": 14, "D": 24, "E": 14, "F": 14, "G": 10})
+    where: dict[str, str] = {}
+    s.put("A1", d["title"], "G1", bold=True)
+    where["unit_name"] = s.put("A2", f"单位名称：{d['unit_name']}", "D2")
+    s.put("E2", f"填报日期：{d['report_date'] or ''}", "G2")
+    s.put("A3", "项目名称", "B3")
+    where["project_name"] = s.put("C3", d["project_name"], "G3")
+    s.put("A4", "主管部门", "B4")
+    s.put("C4", d["department"], "D4")
+    s.put("E4", "项目实施单位")
+    s.put("F4", d["implementing_unit"], "G4")
+    for r, label, key in ((5, "项目类别", "category"), (6, "项目属性", "nature"), (7, "项目类型", "kind")):
+        s.put(f"A{r}", label, f"B{r}")
+        s.put(f"C{r}", d[key], f"G{r}")
+    where["budget_points"] = s.put("A8", f"预算执行情况（万元）（{d['budget_points']}分）", "B8")
+    s.put("C8", "预算数（A）")
+    s.put("D8", "执行数（B）")
+    s.put("E8", "执行率（B/A）")
+    s.put("F8", f"得分（{d['budget_points']}分*执行率）", "G8")
+    labels = {"total": "年度财政资金总额", "current": "其中：当年财政拨款", "carryover": "上年结余结转"}
+    r = 9
+    for key in ("total", "current", "carryover"):
+        if key not in d["budget"]:
+            continue
+        row = d["budget"][key]
+        s.put(f"A{r}", labels[key], f"B{r}")
+        s.put(f"C{r}", row.get("annual"))
+        s.put(f"D{r}", row.get("executed"))
+        s.put(f"E{r}", row.get("rate"))
+        s.put(f"F{r}", row.get("score"), f"G{r}")
+        where[f"budget:{key}"] = str(r)
+        r += 1
+    header = r
+    s.row(header, ["一级指标", "二级指标", "三级指标", "年初目标值（A）", "实际完成值（B）", "得分"], start=2)
+    where["header"] = f"B{header}"
+    r = header + 1
+    level1 = level2 = None
+    rows = d["indicators"]
+    l1_start = l2_start = r
+    for i, row in enumerate(rows):
+        if row["level1"] != level1:
+            level1, l1_start = row["level1"], r
+            s.put(f"B{r}", level1)
+        if row["level2"] != level2 or r == l1_start:
+            level2, l2_start = row["level2"], r
+            s.put(f"C{r}", level2)
+        s.row(r, [row["name"], row["target"], row["actual"], row["score"]], start=4)
+        where[f"row:{row['name']}"] = str(r)
+        last = i + 1 == len(rows)
+        if (last or rows[i + 1]["level2"] != level2 or rows[i + 1]["level1"] != level1) and r > l2_start:
+            s.ws.merge_cells(f"C{l2_start}:C{r}")
+        if (last or rows[i + 1]["level1"] != level1) and r > l1_start:
+            s.ws.merge_cells(f"B{l1_start}:B{r}")
+        r += 1
+    s.put(f"A{header}", f"年度绩效目标（{d['goal_points']}分）", f"A{r - 1}")
+    where["goal_points"] = f"A{header}"
+    s.put(f"A{r}", "总分", f"F{r}")
+    where["total"] = s.put(f"G{r}", d["total_score"])
+    r += 1
+    for label, key in (("偏差大或目标未完成原因分析", "reason"), ("改进措施及结果应用方案", "improvement"), ("备注", "note")):
+        s.put(f"A{r}", label, f"B{r}")
+        where[key] = s.put(f"C{r}", d[key], f"G{r}")
+        r += 1
+    save(wb, path)
+    return where
+
+
+def write_scorecard(path: Path, data: dict | None = None) -> dict[str, str]:
+    """The 银川 scorecard page: head rows with 自评得分 beside 财政审核评分; 项目资金（万元） with 年初预算数 | 调整预算数（A） |
+    全年执行数（B） | 执行率（B/A） and no 分值 / 得分; 年度总体目标; then one table 一级 | 二级 | 三级 | 参考分值 | 指标值（A） |
+    全年实际值（B） | 得分 | 未完成原因分析及改进措施, its groups' points in their labels (项目决策(10分)), the template's
+    `指标2：` slots kept, and no 总分 row."""
+    d = data or yinchuan_2021_data()
+    wb, s = _new_sheet("Sheet1", {"A": 12, "B": 14, "C": 24, "D": 8, "E": 24, "F": 26, "G": 7, "H": 20})
+    where: dict[str, str] = {}
+    s.put("A1", d["title"], "H1", bold=True)
+    s.put("A2", "项目名称", "B2")
+    where["project_name"] = s.put("C2", d["project_name"], "H2")
+    s.put("A3", "主管部门", "B3")
+    s.put("C3", d["department"])
+    s.put("D3", "实施单位", "E3")
+    s.put("F3", d["implementing_unit"], "H3")
+    s.put("A4", "自评得分", "B4")
+    where["total"] = s.put("C4", d["self_score"])
+    s.put("D4", "财政审核评分", "E4")
+    where["review_score"] = s.put("F4", d["review_score"], "H4")
+    s.put("A5", "项目资金\n（万元）", "A6")
+    s.put("B5", None)
+    s.put("C5", "年初预算数")
+    s.put("D5", "调整预算数（A）", "E5")
+    s.put("F5", "全年执行数（B）")
+    s.put("G5", "执行率（B/A）", "H5")
+    total = d["budget"]["total"]
+    s.put("B6", "年度资金总额")
+    s.put("C6", total.get("initial"))
+    where["budget:annual"] = s.put("D6", total.get("annual"), "E6")
+    s.put("F6", total.get("executed"))
+    s.put("G6", total.get("rate"), "H6")
+    s.put("A7", "年度总体目标", "A8")
+    s.put("B7", "年初设定目标", "D7")
+    s.put("E7", "年度总体目标完成情况", "H7")
+    s.put("B8", d["goal_planned"], "D8")
+    s.put("E8", d["goal_actual"], "H8")
+    s.row(9, ["一级指标", "二级指标", "三级指标", "参考分值", "指标值（A）", "全年实际值（B）", "得分", "未完成原因分析及改进措施"])
+    where["header"] = "A9"
+    r = 10
+    rows = d["rows"]
+    l1_start = l2_start = r
+    for i, (level1, level2, name, weight, target, actual, score) in enumerate(rows):
+        if level1:
+            l1_start = r
+            s.put(f"A{r}", level1)
+        if level2:
+            l2_start = r
+            s.put(f"B{r}", level2)
+        s.row(r, [name, weight, target, actual, score, None], start=3)
+        for letter in "CDEFGH":
+            s.ws[f"{letter}{r}"].border = _BORDER
+        if indicator := (name if weight is not None else None):
+            where.setdefault(f"row:{indicator}", str(r))
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        if (nxt is None or nxt[1] or nxt[0]) and r > l2_start:
+            s.ws.merge_cells(f"B{l2_start}:B{r}")
+        if (nxt is None or nxt[0]) and r > l1_start:
+            s.ws.merge_cells(f"A{l1_start}:A{r}")
+        r += 1
+    s.put(f"A{r}", "填表人：", "B{0}".format(r))
+    s.put(f"E{r}", "填报日期：", f"F{r}")
+    save(wb, path)
+    return where
+
+
 # --- Varied figures for benchmarks -----------------------------------------------------------------------------
 
 _NUMBER_IN_TEXT = re.compile(r"\d+(?:\.\d+)?")
@@ -783,6 +1059,26 @@ def vary_legacy(data: dict, seed: int) -> dict:
     return d
 
 
+def vary_scorecard(data: dict, seed: int) -> dict:
+    """Budget scaled and executed varied; typed scores varied within their 参考分值; 自评得分 printed as the sum."""
+    rnd = random.Random(seed)
+    d = copy.deepcopy(data)
+    d["project_name"] = f"{d['project_name']}（样本{seed}）"
+    total = d["budget"]["total"]
+    scale = rnd.uniform(0.4, 3.0)
+    total["initial"] = total["annual"] = round(total["annual"] * scale, 2)
+    total["executed"] = round(total["annual"] * rnd.uniform(0.6, 1.0), 2)
+    total["rate"] = f"{total['executed'] / total['annual'] * 100:.2f}%"
+    rows = []
+    for level1, level2, name, weight, target, actual, score in d["rows"]:
+        if isinstance(weight, (int, float)):
+            score = round(weight * rnd.uniform(0.7, 1.0), 2)
+        rows.append((level1, level2, name, weight, target, actual, score))
+    d["rows"] = rows
+    d["self_score"] = round(sum(row[6] for row in rows if isinstance(row[6], (int, float))), 2)
+    return d
+
+
 Writer = Callable[[Path, dict | None], dict]
 
 # name → (writer, default figures, varier, file name under examples/printed/)
@@ -792,6 +1088,9 @@ LAYOUTS: dict[str, tuple[Writer, Callable[[], dict], Callable[[dict, int], dict]
     "reordered": (write_reordered, reordered_data, vary_standard, "示例A-列序调整-得分计算方法.xlsx"),
     "hubei": (write_hubei, hubei_data, vary_standard, "示例B-湖北-目标分三列.xlsx"),
     "yuan": (write_yuan, yuan_data, vary_standard, "示例C-金额以元计-其中行.xlsx"),
+    "hubei-2020": (write_hubei_2020, hubei_2020_data, vary_standard, "湖北-2020-长江禁捕-原表样.xlsx"),
+    "hubei-2021": (write_hubei_2020, hubei_2021_data, vary_standard, "示例D-湖北财政项目绩效自评表.xlsx"),
+    "yinchuan-2021": (write_scorecard, yinchuan_2021_data, vary_scorecard, "银川-2021-评分卡-原表样.xlsx"),
 }
 
 

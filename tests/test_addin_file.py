@@ -112,11 +112,42 @@ def _select_case_tags(source: str) -> set[str]:
 # --- Ribbon XML --------------------------------------------------------------------------------------------------
 
 
+# [MS-CUSTOMUI]: the Office 2007 ribbon namespace goes with the 2006 relationship type, the Office 2010 one
+# (customUI14) with the 2007 type. Excel 2007 does not show a 2006 ribbon behind the 2007 type (issue #11).
+RIBBON_RELATIONSHIPS = {
+    "http://schemas.microsoft.com/office/2006/01/customui":
+        "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility",
+    "http://schemas.microsoft.com/office/2009/07/customui":
+        "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility",
+}
+
+
 def test_custom_ui_is_wired_into_the_package(parts):
     rels = ET.fromstring(parts["_rels/.rels"])
     targets = {r.get("Target"): r.get("Type") for r in rels}
-    assert targets["customUI/customUI.xml"].endswith("/2007/relationships/ui/extensibility")
+    assert targets["customUI/customUI.xml"].endswith("/relationships/ui/extensibility")
     assert "customUI/customUI.xml" in parts
+
+
+def test_ribbon_relationship_type_matches_its_namespace(parts, ribbon):
+    namespace = ribbon.tag.partition("}")[0].lstrip("{")
+    rels = {r.get("Target"): r.get("Type") for r in ET.fromstring(parts["_rels/.rels"])}
+    assert namespace == NS["ui"]
+    assert rels["customUI/customUI.xml"] == RIBBON_RELATIONSHIPS[namespace]
+    assert build_addin.CUSTOM_UI_RELATIONSHIPS == RIBBON_RELATIONSHIPS
+
+
+def test_build_fixes_the_templates_ribbon_relationship():
+    """The xlwings template pairs the 2006 ribbon with the 2007 type; the build rewrites the type, and a 2010
+    ribbon would get the 2007 type back."""
+    with zipfile.ZipFile(build_addin.template_path()) as zf:
+        template_rels = zf.read("_rels/.rels")
+    assert b"/2007/relationships/ui/extensibility" in template_rels
+    ribbon_2006 = (ROOT / "addin" / "src" / "customUI.xml").read_bytes()
+    fixed = build_addin.fix_custom_ui_relationship(template_rels, ribbon_2006)
+    assert b"/2006/relationships/ui/extensibility" in fixed and b"/2007/relationships" not in fixed
+    ribbon_2010 = ribbon_2006.replace(b"office/2006/01/customui", b"office/2009/07/customui")
+    assert build_addin.fix_custom_ui_relationship(fixed, ribbon_2010) == template_rels
 
 
 def test_tab_and_main_button(ribbon, buttons):
@@ -167,6 +198,116 @@ def test_every_button_tag_is_dispatched_to_python(buttons, vba):
     assert calls == ['"import perfeval_xl; perfeval_xl." & entry & "()"']
 
 
+def test_actions_module_carries_the_subs_the_service_calls(vba):
+    """The service takes fills off through Remote.bas' runMacro (Application.Run name, wb, args…): the sub must be
+    in the add-in with that signature. Once branch h9-protocol is merged its CLEAR_FILL_VBA is the same text."""
+    _project, sources = vba
+    actions = sources[build_addin.ACTIONS_MODULE]
+    assert "Public Sub PerfevalClearFill(wb As Workbook, sheetPosition As Variant, address As Variant)" in actions
+    assert ".Range(CStr(address)).Interior.ColorIndex = xlColorIndexNone" in actions
+    assert _lines(actions) == _lines((ROOT / "addin" / "src" / "PerfevalActions.bas").read_text("ascii"))
+    if importlib.util.find_spec("perfeval_xl.workbook_edit") is not None:
+        from perfeval_xl import workbook_edit
+
+        assert workbook_edit.CLEAR_FILL_MACRO == "PerfevalClearFill"
+        assert _lines(actions) == _lines(workbook_edit.CLEAR_FILL_VBA)
+
+
+# --- VBA: routing between the service and local Python ------------------------------------------------------------
+# Desktop Excel cannot run here, so the routing is checked on the VBA text as built into the add-in (read back with
+# olevba): which routine calls what, with which arguments, in which order. What only Excel shows — the calls really
+# reaching the service, the scratch workbook closing, the messages in Chinese — is the manual list in docs/addin.md.
+
+
+def _proc(source: str, name: str) -> str:
+    match = re.search(rf"^(?:Public |Private )?(Sub|Function) {name}\(.*?^End \1", source, re.S | re.M)
+    assert match, f"no Sub/Function {name}"
+    return match.group(0)
+
+
+def _consts(source: str) -> dict[str, str]:
+    return dict(re.findall(r'^Private Const (\w+) As String = "([^"]*)"', source, re.M))
+
+
+@pytest.fixture(scope="module")
+def ribbon_vba(vba) -> str:
+    return vba[1][build_addin.RIBBON_MODULE]
+
+
+def test_config_keys_are_the_ones_the_builder_writes(ribbon_vba):
+    from perfeval_xl import addin_build
+
+    consts = _consts(ribbon_vba)
+    assert consts["KEY_SERVER"] == addin_build.KEY_SERVER
+    assert consts["KEY_AUTH"] == addin_build.KEY_AUTH == "AUTH"  # the key xlwings' RunServerPython reads itself
+    assert consts["KEY_FORM_NAMES"] == addin_build.KEY_FORM_NAMES
+    assert consts["KEY_RESULTS_SHEET"] == addin_build.KEY_RESULTS_SHEET
+    assert consts["KEY_TEMPLATE"] == addin_build.KEY_TEMPLATE
+    assert consts["SERVER_ROUTE"] == "/api/v1/xlwings/"
+    # The settings are read from the add-in's own sheet, by the name xlwings gives it.
+    setting = _proc(ribbon_vba, "AddinSetting")
+    assert 'ThisWorkbook.Worksheets(PROJECT_NAME & ".conf")' in setting
+    assert "UCase$(CStr(sht.Cells(r, 1).Value)) = key" in setting and "sht.Cells(r, 2).Value" in setting
+
+
+def test_button_picks_the_service_when_an_address_is_configured(ribbon_vba):
+    on_button = _proc(ribbon_vba, "OnButton")
+    assert re.search(r"server = ServerAddress\(\)\s+If server <> \"\" Then\s+RunOnServer entry, server\s+"
+                     r"Else\s+RunLocally entry\s+End If", on_button)
+    assert "AddinSetting(KEY_SERVER)" in _proc(ribbon_vba, "ServerAddress")
+    # The workbook check comes before either mode, and only check/clear need a workbook.
+    assert on_button.index("NeedsWorkbook(entry) And ActiveWorkbook Is Nothing") < on_button.index("ServerAddress()")
+    needs = _proc(ribbon_vba, "NeedsWorkbook")
+    assert 'NeedsWorkbook = (entry = "main" Or entry = "clear_marks")' in needs
+
+
+def test_server_mode_posts_the_form_sheets_to_the_entry_route(ribbon_vba):
+    run = _proc(ribbon_vba, "RunOnServer")
+    case = re.search(r'Case "main", "clear_marks"\s+RunServerPython (.*?)\n\s+Case', run, re.S).group(1)
+    assert re.sub(r"\s*_\s*\n\s*", " ", case).strip() == (
+        "server & SERVER_ROUTE & entry, auth:=AddinSetting(KEY_AUTH), include:=SheetsToSend(ActiveWorkbook)")
+    assert re.search(r'Case "new_form"\s+OpenFormFromServer server', run)
+    assert re.search(r'Case "open_help"\s+ThisWorkbook.FollowHyperlink server & "/"', run)
+    assert "RunPython" not in run.replace("RunServerPython", "")
+    # A failed call (no network, service down, HTTP error raised by VBA-Web) ends in our Chinese message.
+    assert run.index("On Error GoTo Failed") < run.index("RunServerPython")
+    assert re.search(r"Failed:\s+MsgBox ServerFailedMessage\(\) & server", run)
+    # The include list: sheets our names point to, plus the results sheet; "" (= whole workbook) otherwise.
+    sheets = _proc(ribbon_vba, "SheetsToSend")
+    assert "Split(AddinSetting(KEY_FORM_NAMES), \",\")" in sheets
+    assert "nm.RefersToRange.Worksheet.Name" in sheets
+    assert 'SheetsToSend = Mid$(list & "," & AddinSetting(KEY_RESULTS_SHEET), 2)' in sheets
+    new_form = _proc(ribbon_vba, "OpenFormFromServer")
+    assert "request.Resource = AddinSetting(KEY_TEMPLATE)" in new_form
+    assert "Workbooks.Add Template:=path" in new_form
+
+
+def test_local_mode_checks_python_before_running_it(ribbon_vba, vba):
+    run = _proc(ribbon_vba, "RunLocally")
+    assert run.index("problem = MissingPython()") < run.index("RunPython ")
+    assert re.search(r'If problem <> "" Then\s+MsgBox problem, vbExclamation, AppTitle\(\)\s+Exit Sub', run)
+    # No workbook (new form, help): a scratch workbook for xlwings' RunPython, closed again afterwards.
+    assert re.search(r"If ActiveWorkbook Is Nothing Then.*Set scratch = Workbooks.Add.*End If\s+On Error GoTo CleanUp"
+                     r"\s+RunPython", run, re.S)
+    assert "scratch.Close SaveChanges:=False" in run.split("CleanUp:")[1]
+    # The check reads the interpreter as xlwings' RunPython does and tests it with the same FileExists that
+    # ExecuteWindows uses before its English "Could not find Interpreter!".
+    xlwings = vba[1]["xlwings"]
+    run_python = _proc(xlwings, "RunPython")
+    assert 'interpreter = GetConfig("INTERPRETER_WIN", "")' in run_python
+    assert 'interpreter = GetConfig("INTERPRETER", "python")' in run_python
+    assert 'If FileExists(PYTHON_WIN) Then' in _proc(xlwings, "ExecuteWindows")
+    missing = _proc(ribbon_vba, "MissingPython")
+    assert 'interpreter = GetConfig("INTERPRETER_WIN", "", source)' in missing
+    assert 'If interpreter = "" Then interpreter = GetConfig("INTERPRETER", "python", source)' in missing
+    assert "ElseIf Not FileExists(interpreter) Then" in missing
+    assert 'If Not OnPath(interpreter & ".exe") Then' in missing
+    # Without a workbook GetConfig's directory layer fails; "user" skips it.
+    assert 'If ActiveWorkbook Is Nothing Then source = "user"' in missing
+    assert 'If source = "" Or source = "directory" Then' in _proc(xlwings, "GetConfig")
+    assert '"\\WindowsApps"' in _proc(ribbon_vba, "OnPath")
+
+
 def _defined_names(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names = set()
@@ -200,7 +341,19 @@ def test_vba_is_ascii_and_its_chinese_messages_decode(vba):
         digits = "".join(re.findall(r"[0-9A-F]+", chunk))
         assert len(digits) % 4 == 0
         decoded.append("".join(chr(int(digits[i:i + 4], 16)) for i in range(0, len(digits), 4)))
-    assert decoded == ["绩效自评", "请先打开或新建一个工作簿，再点此按钮。如果文件处于“受保护的视图”，请先点“启用编辑”。"]
+    assert decoded == [
+        "绩效自评",
+        "请先打开或新建一个工作簿，再点此按钮。如果文件处于“受保护的视图”，请先点“启用编辑”。",
+        "找不到 Python：本机还没有为“绩效自评”配置 Python 环境。",
+        "找不到 Python：配置的 Python 解释器不存在：",
+        "请关闭 Excel，双击安装文件夹里的“安装.cmd”（重新）安装，再打开 Excel。如果单位提供了绩效自评服务，"
+        "也可以向管理员索取服务版加载项，它不需要 Python。",
+        "调用绩效自评服务时出错：",
+        "如果是连接问题，请检查网络，或请管理员确认服务已启动。技术信息：",
+        "绩效自评服务没有提供模板：",
+    ]
+    # The install script the message names is the one the service's download and `perfeval-xl bundle` ship.
+    assert "安装.cmd" in decoded[4]
 
 
 # --- VBA: the project is complete -----------------------------------------------------------------------------------
@@ -211,8 +364,11 @@ def test_vba_project_modules_and_attributes(vba):
     assert project.projectname == build_addin.VBA_PROJECT_NAME
     assert project.codepage == 1252
     kinds = {m.name: m.type for m in project.modules}
+    # 0x21 procedural module, 0x22 document or class module (MS-OVBA 2.3.4.2.3.2.8)
     assert kinds == {"ThisWorkbook": 0x22, "Dictionary": 0x22, build_addin.RIBBON_MODULE: 0x21,
-                     "Sheet2": 0x22, "xlwings": 0x21}
+                     "Sheet2": 0x22, "xlwings": 0x21, "Remote": 0x21, "WebHelpers": 0x21,
+                     "IWebAuthenticator": 0x22, "WebClient": 0x22, "WebRequest": 0x22, "WebResponse": 0x22,
+                     build_addin.ACTIONS_MODULE: 0x21}
     for name, source in sources.items():
         assert source.splitlines()[0] == f'Attribute VB_Name = "{name}"'
         assert source.isascii(), name
@@ -244,6 +400,67 @@ def test_xlwings_vba_matches_the_python_package():
     assert f'XLWINGS_VERSION As String = "{xlwings.__version__}"'.encode() in ours
 
 
+SERVER_CLIENT = {"Remote": "Remote.bas", "WebHelpers": "WebHelpers.bas", "IWebAuthenticator": "IWebAuthenticator.cls",
+                 "WebClient": "WebClient.cls", "WebRequest": "WebRequest.cls", "WebResponse": "WebResponse.cls"}
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").split("\n")
+
+
+def test_server_client_is_xlwings_own_unchanged(vba):
+    """Remote.bas and VBA-Web as the pinned xlwings package ships them in addin/: the standard modules line for line;
+    the classes line for line below the header the VBA editor rewrites on import (VERSION/BEGIN/END dropped; VB_Base,
+    VB_TemplateDerived and VB_Customizable added). Their licence headers are kept."""
+    _project, sources = vba
+    editor_lines = ['Attribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"',
+                    "Attribute VB_TemplateDerived = False", "Attribute VB_Customizable = False"]
+    for name, filename in SERVER_CLIENT.items():
+        shipped = _lines((build_addin.xlwings_addin_dir() / filename).read_text("ascii"))
+        stored = _lines(sources[name])
+        if filename.endswith(".cls"):
+            assert shipped[:4] == ["VERSION 1.0 CLASS", "BEGIN", "  MultiUse = -1  'True", "END"]
+            shipped = shipped[4:]
+            assert [line for line in stored if line in editor_lines] == editor_lines
+            stored = [line for line in stored if line not in editor_lines]
+        assert stored == shipped, name
+        if name != "Remote":
+            assert re.search(r"@license MIT|License: MIT", sources[name]), name
+
+
+def test_class_import_is_what_the_vba_editor_stored_for_dictionary(template_vba):
+    """The template's Dictionary class is xlwings' addin/Dictionary.cls as the VBA editor stored it; our conversion of
+    the same file gives the same text, except the editor's project-wide case of the identifier Err."""
+    _data, template = template_vba
+    converted = build_addin.class_module_source(
+        (build_addin.xlwings_addin_dir() / "Dictionary.cls").read_bytes(), "Dictionary").decode("ascii")
+    ours, theirs = _lines(converted), _lines(template["Dictionary"])
+    assert len(ours) == len(theirs)
+    differing = [(a, b) for a, b in zip(ours, theirs) if a != b]
+    assert differing and all(a.replace("Err.", "err.") == b for a, b in differing)
+
+
+def test_everything_remote_calls_is_in_the_project(vba):
+    """RunServerPython's helpers from xlwings' other add-in modules (Config, Utils, Main) are in our xlwings module
+    (xlwings_custom_addin.bas bundles them), VBA-Web's in WebHelpers; and nothing needs a new reference: WinHttp,
+    MSXML and Scripting are created late with CreateObject."""
+    _project, sources = vba
+    defined = {}
+    for module, text in sources.items():
+        for name in re.findall(r"^(?:Public\s+|Private\s+)?(?:Function|Sub|Const|Enum)\s+(\w+)", text, re.M | re.I):
+            defined.setdefault(name.lower(), module)
+    needed = {"GetConfig": "xlwings", "XLWINGS_VERSION": "xlwings", "CreateGUID": "xlwings", "GetMacDir": "xlwings",
+              "RunPython": "xlwings", "RunFrozenPython": "xlwings", "IsInArray": "Remote", "ParseIso": "WebHelpers",
+              "ConvertToUtc": "WebHelpers", "Base64Decode": "WebHelpers", "WebMethod": "WebHelpers",
+              "WebFormat": "WebHelpers", "WebStatusCode": "WebHelpers"}
+    for name, module in needed.items():
+        assert re.search(rf"\b{name}\b", sources["Remote"] + sources[build_addin.RIBBON_MODULE]), name
+        assert defined.get(name.lower()) == module, name
+    client = "".join(sources[n] for n in SERVER_CLIENT)
+    assert 'CreateObject("WinHttp.WinHttpRequest.5.1")' in client
+    assert not re.search(r"As\s+(New\s+)?(WinHttp|MSXML2|Scripting)\.", client)
+
+
 def _dir_records(vba_bin: bytes) -> list[tuple[int, bytes]]:
     ole = olefile.OleFileIO(io.BytesIO(vba_bin))
     data = bytes(decompress_stream(bytearray(ole.openstream("VBA/dir").read())))
@@ -256,33 +473,61 @@ def _dir_records(vba_bin: bytes) -> list[tuple[int, bytes]]:
     return records
 
 
+def _module_groups(records: list[tuple[int, bytes]]) -> tuple[list, list[list]]:
+    """(records up to PROJECTMODULES, [records of each module, from its MODULENAME]); the dir stream's terminator
+    (0x0010) is checked and dropped."""
+    assert records[-1] == (0x0010, b"")
+    head_end = next(i for i, (rid, _v) in enumerate(records) if rid == 0x0019)
+    groups = []
+    for rid, value in records[head_end:-1]:
+        if rid == 0x0019:
+            groups.append([])
+        groups[-1].append((rid, value))
+    return records[:head_end], groups
+
+
 def test_dir_stream_differs_from_the_template_only_where_intended(parts, template_vba):
     """References (MSForms, Office — IRibbonControl needs Office), SysKind, LCIDs, code page and version are the
-    template's; only the project name, the ribbon module's name, and what MS-OVBA says a writer must put
-    (cookies 0xFFFF, source-only modules at offset 0) change."""
-    ours, theirs = _dir_records(parts["xl/vbaProject.bin"]), _dir_records(template_vba[0])
-    assert len(ours) == len(theirs)
-    ribbon_names = {b"RibbonMyAddin": build_addin.RIBBON_MODULE.encode(),
-                    "RibbonMyAddin".encode("utf-16-le"): build_addin.RIBBON_MODULE.encode("utf-16-le")}
-    for (rid, ours_value), (tid, their_value) in zip(ours, theirs):
+    template's; only the project name, the ribbon module's name, the module count, and what MS-OVBA says a writer
+    must put (cookies 0xFFFF, source-only modules at offset 0) change. xlwings' server client adds six modules after
+    the template's five, and our PerfevalActions one more; no reference: VBA-Web binds WinHttp late (CreateObject)."""
+    (ours_head, ours_modules), (their_head, their_modules) = (
+        _module_groups(_dir_records(parts["xl/vbaProject.bin"])), _module_groups(_dir_records(template_vba[0])))
+    assert len(ours_head) == len(their_head)
+    for (rid, ours_value), (tid, their_value) in zip(ours_head, their_head):
         assert rid == tid
         if rid == 0x0004:
             assert ours_value == build_addin.VBA_PROJECT_NAME.encode()
-        elif rid in (0x0013, 0x002C):
+        elif rid == 0x000F:  # PROJECTMODULES: the count
+            assert struct.unpack("<H", ours_value)[0] == len(ours_modules) == len(their_modules) + 7
+        elif rid == 0x0013:
             assert ours_value == b"\xff\xff"
-        elif rid == 0x0031:
-            assert ours_value == b"\x00\x00\x00\x00"
-        elif their_value in ribbon_names:
-            assert ours_value == ribbon_names[their_value]
         else:
             assert ours_value == their_value, hex(rid)
-    libs = b"".join(v for r, v in ours if r in (0x0033, 0x000D))
+
+    ribbon_names = {b"RibbonMyAddin": build_addin.RIBBON_MODULE.encode(),
+                    "RibbonMyAddin".encode("utf-16-le"): build_addin.RIBBON_MODULE.encode("utf-16-le")}
+    for ours_group, their_group in zip(ours_modules, their_modules):
+        assert [r for r, _ in ours_group] == [r for r, _ in their_group]
+        for (rid, ours_value), (_tid, their_value) in zip(ours_group, their_group):
+            if rid == 0x002C:
+                assert ours_value == b"\xff\xff"
+            elif rid == 0x0031:
+                assert ours_value == b"\x00\x00\x00\x00"
+            elif their_value in ribbon_names:
+                assert ours_value == ribbon_names[their_value]
+            else:
+                assert ours_value == their_value, hex(rid)
+    added = {dict(g)[0x0019].decode(): 0x0022 if 0x0022 in dict(g) else 0x0021 for g in ours_modules[5:]}
+    assert added == {"Remote": 0x0021, "WebHelpers": 0x0021, "IWebAuthenticator": 0x0022, "WebClient": 0x0022,
+                     "WebRequest": 0x0022, "WebResponse": 0x0022, build_addin.ACTIONS_MODULE: 0x0021}
+    libs = b"".join(v for r, v in ours_head if r in (0x0033, 0x000D))
     assert b"{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}" in libs  # Microsoft Office 16.0 Object Library
 
 
 def test_libreoffice_imports_the_same_vba_project(parts, tmp_path):
     """A third, independent reader: LibreOffice's VBA import (its own CFB and MS-OVBA code, in C++) finds the library
-    PerfevalXL with the five modules, Dictionary as a class module. LibreOffice will not open an add-in, so the
+    PerfevalXL with all twelve modules, Dictionary and VBA-Web's four classes as class modules. LibreOffice will not open an add-in, so the
     package is relabelled as a macro-enabled workbook first (content type only; the parts are unchanged)."""
     import subprocess
 
@@ -302,8 +547,12 @@ def test_libreoffice_imports_the_same_vba_project(parts, tmp_path):
         prefix = f"Basic/{build_addin.VBA_PROJECT_NAME}/"
         modules = {n[len(prefix):-4]: zf.read(n).decode("utf-8") for n in zf.namelist()
                    if n.startswith(prefix) and n != prefix + "script-lb.xml"}
-    assert set(modules) == {"ThisWorkbook", "Dictionary", build_addin.RIBBON_MODULE, "Sheet2", "xlwings"}
-    assert 'script:moduleType="class"' in modules["Dictionary"]
+    assert set(modules) == {"ThisWorkbook", "Dictionary", build_addin.RIBBON_MODULE, "Sheet2", "xlwings", "Remote",
+                            "WebHelpers", "IWebAuthenticator", "WebClient", "WebRequest", "WebResponse",
+                            build_addin.ACTIONS_MODULE}
+    for name in ("Dictionary", "IWebAuthenticator", "WebClient", "WebRequest", "WebResponse"):
+        assert 'script:moduleType="class"' in modules[name], name
+    assert "Function RunServerPython(" in modules["Remote"]
     assert "Public Sub OnButton(control As IRibbonControl)" in modules[build_addin.RIBBON_MODULE]
     assert "PROJECT_NAME As String = &quot;perfeval_xl&quot;" in modules["xlwings"]
     assert "Function RunPython(PythonCommand As String)" in modules["xlwings"]
@@ -340,8 +589,10 @@ def test_config_sheet_follows_the_project_name(parts, vba):
     assert f'PROJECT_NAME As String = "{addin_install.CONFIG_NAME}"' in sources["xlwings"]
     workbook = ET.fromstring(parts["xl/workbook.xml"])
     names = [s.get("name") for s in workbook.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet")]
-    # Inactive (leading "_") like the template's: the config lives in %USERPROFILE%\.perfeval_xl\perfeval_xl.conf.
-    assert names == [f"_{addin_install.CONFIG_NAME}.conf"]
+    # Active (no leading "_"): xlwings' GetConfig reads PROJECT_NAME & ".conf" of ThisWorkbook, and so does our
+    # button for the service address. The xlwings settings stay in %USERPROFILE%\.perfeval_xl\perfeval_xl.conf.
+    assert names == [f"{addin_install.CONFIG_NAME}.conf"]
+    assert "SheetExists(ThisWorkbook, PROJECT_NAME & \".conf\")" in sources["xlwings"]
 
 
 # --- Reproducible build ------------------------------------------------------------------------------------------------
@@ -371,17 +622,25 @@ def test_zip_entries_are_sorted_and_dated(parts):
 
 
 @needs_ms_ovba
-def test_compression_fix_is_needed_and_sufficient():
-    """ms_ovba_compression's own compressor corrupts long matches; with our patch the output decompresses."""
+def test_our_compressor_round_trips_and_ms_ovba_uses_it():
+    """ms_ovba_compression's own compressor corrupts long matches (and takes minutes for VBA-Web); ours, which ms-ovba
+    calls inside _ms_ovba_patched, gives containers that oletools' decompressor and ours read back exactly."""
+    import random
+
     from ms_ovba_compression.ms_ovba import MsOvba
 
     text = bytes(range(256)) * 12  # a 2816-byte match at offset 256, longer than a copy token can say
-    broken = MsOvba().compress(text)
-    assert bytes(decompress_stream(bytearray(broken))) != text
+    assert bytes(decompress_stream(bytearray(MsOvba().compress(text)))) != text
+    noise = random.Random(7)
+    samples = [text, b"", b"a", b"abc" * 5000, noise.randbytes(3000), noise.randbytes(4096), noise.randbytes(5000),
+               (build_addin.xlwings_addin_dir() / "WebHelpers.bas").read_bytes()]
+    for sample in samples:
+        packed = build_addin.compress(sample)
+        assert bytes(decompress_stream(bytearray(packed))) == sample
+        assert build_addin.decompress(packed) == sample
+    assert len(build_addin.compress(samples[-1])) < len(samples[-1]) // 2
     with build_addin._ms_ovba_patched():
-        fixed = MsOvba().compress(text)
-    assert bytes(decompress_stream(bytearray(fixed))) == text
-    assert build_addin.decompress(fixed) == text
+        assert MsOvba().compress(text) == build_addin.compress(text)
 
 
 # --- install / uninstall ---------------------------------------------------------------------------------------------

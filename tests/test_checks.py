@@ -66,6 +66,47 @@ def legacy_form() -> Form:
     return form
 
 
+def hubei_form() -> Form:
+    """A clean 湖北 财政项目绩效自评表 (no 分值 column): 预算执行 20 points (100 / 100 → 20), 年度绩效目标 80 points,
+    four goals met and typed 20 each: total 100, 优. Budget C9:F9, goals rows 13–16 (B–G), 总分 G17."""
+    form = Form("hubei", "Sheet1", source="hubei.xlsx")
+    form.fields = {"year": Cell(2021, "A1"), "project_name": Cell("高素质农民培育", "C3"), "department": Cell("某局", "C4"),
+                   "implementing_unit": Cell("某中心", "F4"), "total": Cell(None, "G17"),
+                   "budget_points": Cell(20, "A8"), "goals_points": Cell(80, "A12"), "reason": Cell(None, "C18")}
+    form.budget = {"total": {"annual": Cell(100, "C9"), "executed": Cell(100, "D9"), "rate": Cell(None, "E9"),
+                             "score": Cell(None, "F9"), "weight": Cell(20, "A8")}}
+    goals = [("产出指标", "数量指标", "培训人数", "≥500人次", "500人次", 20),
+             (None, "质量指标", "培训合格率", "≥95%", "96%", 20),
+             ("效益指标", "社会效益指标", "农民增收", "≥1000元", "1000元", 20),
+             ("满意度指标", "服务对象满意度指标", "满意度", "≥90%", "93%", 20)]
+    keys = ["level1", "level2", "name", "target", "actual", "score"]
+    for i, values in enumerate(goals):
+        form.rows.append({key: Cell(value, f"{'BCDEFG'[j]}{13 + i}") for j, (key, value) in enumerate(zip(keys, values))})
+    return form
+
+
+def scorecard_form() -> Form:
+    """A clean 部门项目支出绩效自评表 scorecard: 自评得分 93 in the head (C4) beside 财政审核评分; money block without
+    分值 / 得分 (64.8 / 64.8 = 100 %); rows 10–14: 项目决策(10分) 10 of 10, 项目管理(25分) 预算执行率 10 of 10 (the block's
+    100 %) and 管理制度 15 of 15, 项目产出(35分) 2240人 of ≥2400人 = 93.33 % → 35 × 93.33 % = 32.67, 项目效益(30分) 30 of 30:
+    10 + 25 + 32.67 + 30 = 97.67."""
+    form = Form("scorecard", "Sheet1", source="scorecard.xlsx")
+    form.fields = {"year": Cell(2021, "A1"), "project_name": Cell("初中公用经费", "C2"), "department": Cell("某局", "C3"),
+                   "implementing_unit": Cell("某校", "F3"), "total": Cell(97.67, "C4"), "review_score": Cell(None, "F4")}
+    form.budget = {"total": {"initial": Cell(64.8, "C6"), "annual": Cell(64.8, "D6"), "executed": Cell(64.8, "F6"),
+                             "rate": Cell("100%", "G6")}}
+    rows = [("项目决策(10分)", "项目立项", "立项依据充分性", 10, "—", "依据充分", 10),
+            ("项目管理(25分)", "投入管理", "预算执行率", 10, "—", "100%", 10),
+            (None, "项目实施", "管理制度有效性", 15, "—", "严格执行相关管理制度", 15),
+            ("项目产出(35分)", "数量指标", "保障人数", 35, "≥2400人", "2240人", 32.67),
+            ("项目效益(30分)", "社会效益指标", "办学条件", 30, "明显改善", "明显改善", 30)]
+    keys = ["level1", "level2", "name", "weight", "target", "actual", "score", "reason"]
+    for i, values in enumerate(rows):
+        form.rows.append({key: Cell(value, f"{'ABCDEFGH'[j]}{10 + i}") for j, (key, value) in
+                          enumerate(zip(keys, values + (None,)))})
+    return form
+
+
 def run(form: Form) -> Evaluation:
     policy, notes = resolve_policy(form)
     return evaluate(form, policy, notes)
@@ -255,14 +296,31 @@ FIRES = [
     case("I316", row(1, "target", "50万元"), "info", "D21",
          "成本指标“设备采购成本”目标值未写比较符，按“≤目标值”（越低越好）计分；建议写明“≤”，如“≤50万元”。"),
     # T 权重与合计
-    case("T401", row(0, "weight", 15), "error", "G60", "各项分值合计为 95，应为 100；请调整分值。"),
+    case("T401", row(0, "weight", 15), "error", "G60", "各项分值合计为 95，应为 100，少 5 分；请调整分值。"),
+    case("T401", row(0, "weight", 25.5), "error", "G60", "各项分值合计为 105.5，应为 100，多 5.5 分；请调整分值。", id="over"),
+    case("T408", row(0, "level1", "产出指标（55分）"), "error", "A20",
+         "产出指标标注为 55 分，但其下各指标分值合计 50 分，少 5 分；请核对分值或标注。"),
+    case("T404", field_("total", 95), "error", "C4", "自评得分填为 95，但各项得分合计为 97.67；请更正。", 97.67, base=scorecard_form,
+         id="scorecard"),
+    case("I307", row(1, "score", 9), "warning", "G11", "指标“预算执行率”填报得分 9，按规则建议 10（全年执行数（B） / 调整预算数（A） = "
+         "64.8 / 64.8 = 100.00%，记满分 10", 10, base=scorecard_form, id="scorecard-budget-rate-row"),
+    case("T407", row(0, "score", 23.5), "error", "A12", "各指标得分合计 83.5，超过年度绩效目标的 80 分 3.5 分；请核对各指标得分。",
+         base=hubei_form),
+    case("I319", [], "info", "A12", "本表样不列各指标的分值（权重），无法核对每行得分是否超过其分值", base=hubei_form),
+    case("I305", [row(2, "actual", "800元"), row(2, "score", 16)], "warning", "C18",
+         "指标“农民增收”未完成年度指标值，请填写偏差大或目标未完成原因分析。", base=hubei_form, id="form-reason-row"),
+    case("T406", field_("total", 104.25), "error", "G60", "总分填为 104.25，超过满分 100 分 4.25 分；请核对各项得分和总分。", 99.5),
+    case("I318", extra_row(1, (None, None, "指标2：", "≥5台", "5台", 5)), "warning", "C21",
+         "三级指标“指标2：”是模板的占位文字，没有写指标名称，但该行填了数值；已作为一项指标读取和计分，请补写指标名称。"),
+    case("I318", extra_row(1, (None, None, "……", "≥5台", "5台", 5)), "warning", "C21", "三级指标“……”是模板的占位文字",
+         id="ellipsis"),
     case("T402", [row(0, "weight", 25), row(2, "weight", 25)], "warning", ("F20", "F22"),
          "产出指标各指标分值合计 55 分，评分口径 national-2020 为 50 分；如有特殊情况可调整，请确认。"),
     case("T402", policy("hb-2020"), "warning", "F20", "产出指标各指标分值合计 50 分，评分口径 hb-2020 为 40 分", id="hb-2020"),
     case("T403", subtotal("投入", 13.25), "error", "G54", "投入小计填为 13.25，但其下各项得分合计为 18.94；请更正小计。", 18.94,
          base=legacy_form),
     case("T404", field_("total", 90), "error", "G60", "总分填为 90，但各项得分合计为 99.5；请更正。", 99.5),
-    case("T404", field_("total", 90), "error", "G60", "总分填为 90，但各项得分合计为 87.72；请更正。", 87.72, base=legacy_form,
+    case("T404", field_("total", 90), "error", "G60", "综合得分填为 90，但各项得分合计为 87.72；请更正。", 87.72, base=legacy_form,
          id="legacy"),
     case("T405", field_("grade", "良"), "error", "G61",
          f"评价等次填为“良”，按总分 99.5 和评分口径 national-2020{CYCLE}应为“优”。", "优"),
@@ -354,6 +412,21 @@ QUIET = [
     quiet("I315", [], base=legacy_form, id="legacy"),
     quiet("I316", row(1, "target", "≤50万元")),
     quiet("T401", []),
+    quiet("T406", field_("total", 100)),
+    quiet("T407", [], base=hubei_form),
+    quiet("T408", []),
+    quiet("T408", row(0, "level1", "产出指标（50分）"), id="agrees"),
+    quiet("T404", [], base=scorecard_form, id="scorecard"),
+    quiet("T407", [row(0, "score", 10)], base=hubei_form, id="under"),
+    quiet("I319", []),
+    quiet("I305", [row(2, "actual", "800元"), row(2, "score", 16), field_("reason", "受价格下跌影响")], base=hubei_form,
+          id="form-reason-row"),
+    quiet("I318", []),
+    # The blank template's slots left empty: not indicators, so no I301 / I300 row, no share of a weight (T401 quiet).
+    quiet("I318", [extra_row(1, (None, None, "指标1：")), extra_row(2, (None, None, "指标2:")),
+                   extra_row(3, (None, None, "……")), extra_row(4, (None, None, "..."))], id="empty-slots"),
+    quiet("I301", [extra_row(1, (None, None, "指标1：")), extra_row(2, (None, None, "……"))], id="empty-slots"),
+    quiet("T401", [extra_row(1, (None, None, "指标1：", "—", "/"))], id="empty-slot-with-na"),
     quiet("T401", [], base=legacy_form, id="legacy"),
     quiet("T402", []),
     quiet("T403", subtotal("投入", 18.94), base=legacy_form),
@@ -530,3 +603,73 @@ def test_docs_have_one_section_per_code():
         assert f"\n## {code} {entry.title}\n" in text
         assert " ".join(entry.condition.split()) in text
     assert "- 内置评分口径中的调整：gx-130：错误（error）；strict：错误（error）" in text  # I317
+
+
+def test_empty_template_slots_change_nothing():
+    """财预〔2020〕10号's blank template keeps its 三级指标 slots `指标1：`, `指标2：`, `……`: left empty they are not
+    indicators — the issues, the items and the total are those of the same form without them."""
+    clean = run(standard_form())
+    slots = [(None, "质量指标", "指标1："), (None, None, "指标2:"), (None, "时效指标", "……"), (None, None, "..."),
+             (None, None, "指标3：", None, "—")]
+    rows = list(ROWS[:1]) + slots + list(ROWS[1:])
+    with_slots = run(standard_form(rows))
+    assert [(i.code, i.message) for i in with_slots.issues] == [(i.code, i.message) for i in clean.issues]
+    assert [(i.label, i.weight, i.suggested) for i in with_slots.items] == [(i.label, i.weight, i.suggested)
+                                                                              for i in clean.items]
+    assert with_slots.total == clean.total == 99.5
+
+
+def test_a_name_written_on_a_slot_is_the_indicator():
+    rows = [("产出指标", "质量指标", "指标1：工程质量合格", "=100%", "100%", 20)] + list(ROWS[1:])
+    evaluation = run(standard_form(rows))
+    assert evaluation.items[0].label == "工程质量合格"
+    assert "I318" not in {i.code for i in evaluation.issues}
+    assert evaluation.total == 99.5
+
+
+def test_a_bare_actual_is_read_in_the_unit_the_target_was_typed_in():
+    """`﹦ 72890 元` against a bare 72890 is met (72890 元 = 72890 元), not 7.289 万元 against 72890 万元."""
+    evaluation = run(standard_form([("产出指标", "成本指标", "单户补助标准", "﹦ 72890 元", 72890, 20)] + list(ROWS[1:])))
+    first = evaluation.items[0]
+    assert first.suggested == 20  # met exactly: full 分值
+    assert "72890 / =72890元 = 100.00%" in first.explanation
+    assert not {"I304", "I305", "I307"} & {i.code for i in evaluation.issues}
+    unit_note = next(i for i in evaluation.issues if i.code == "I313")
+    assert "已按目标单位“元”理解" in unit_note.message
+
+
+def test_a_clean_hubei_form_has_only_its_notes():
+    """No per-row 分值 is no error: no I301 分值, no T401 (20 + 80 = 100), no T402; only B208 and I319, and hb-2020 is
+    chosen by the family itself."""
+    evaluation = run(hubei_form())
+    assert evaluation.policy_name == "hb-2020"
+    assert [(i.code, i.severity) for i in evaluation.issues] == [("B208", "info"), ("I319", "info")]
+    # 20 × 100 / 100 + 4 × 20 = 100 → 优.
+    assert (evaluation.execution_score, evaluation.total, evaluation.grade) == (20, 100, "优")
+
+
+def test_a_scorecard_scores_its_budget_rate_row_from_the_money_block():
+    """预算执行率 is a row of 项目管理: 10 × min(64.8 / 64.8, 100 %) = 10; the money block adds no score of its own,
+    so the total is the rows' sum: 10 + 10 + 15 + 32.67 + 30 = 97.67, and its printed 自评得分 97.67 agrees."""
+    evaluation = run(scorecard_form())
+    items = {i.label: i for i in evaluation.items}
+    assert items["预算执行率"].suggested == 10 and items["预算执行率"].weight == 10
+    assert evaluation.execution_rate == 1.0 and evaluation.execution_score is None
+    assert evaluation.total == 97.67 and evaluation.grade == "优"
+    codes = {i.code for i in evaluation.issues}
+    assert not {"T401", "T404", "B209", "I301"} & codes, evaluation.issues
+    # 2240人 / ≥2400人 = 93.33 % → 35 × 93.33 % = 32.67 (typed 32.67): the rule agrees; its reason is missing (I305).
+    assert items["保障人数"].suggested == 32.67 and "I305" in codes
+
+
+def test_a_hubei_form_with_a_weight_column_added_is_checked_row_by_row():
+    """Some units add a 权重 column to the 湖北 form: then the rows' weights are there, and checked as usual."""
+    form = hubei_form()
+    for i, cells in enumerate(form.rows):
+        cells["weight"] = Cell(20, f"H{13 + i}")
+    form.rows[2]["actual"].value = "800元"  # 800 / 1000 = 80 % → 20 × 80 % = 16, typed 20
+    form.fields["reason"].value = "受农产品价格下跌影响"
+    evaluation = run(form)
+    codes = {i.code for i in evaluation.issues}
+    assert "I319" not in codes and "T401" not in codes  # 20 + 4 × 20 = 100
+    assert [(i.code, i.suggested) for i in evaluation.issues if i.code == "I307"] == [("I307", 16)]

@@ -14,8 +14,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from layouts import (LAYOUTS, write_hubei, write_layout, write_reordered, write_seed_000_printed,
-                     write_seed_004_printed, write_yuan)
+from layouts import (LAYOUTS, hubei_2021_data, write_hubei, write_hubei_2020, write_layout, write_reordered,
+                     write_scorecard, write_seed_000_printed, write_seed_004_printed, write_yuan, yinchuan_2021_data)
 
 from perfeval_xl.cli import main
 from perfeval_xl.engine import evaluate, resolve_policy
@@ -247,6 +247,158 @@ def test_amounts_in_yuan_total_row_zero_and_not_applicable_cells(tmp_path, read)
     assert form.amount_unit == "元" and "V114" not in _codes(evaluation)
 
 
+# --- 湖北 财政项目绩效自评表 (2020 onwards): 20 + 80, no per-row 分值 ---------------------------------------------------
+
+
+def test_hubei_2020_published_form(tmp_path, read):
+    """The published 2020年度长江禁捕项目自评表 (tests/layouts.py HUBEI_2020_SOURCE), read by its labels although its
+    title is not `…财政项目绩效自评表`, and scored under hb-2020 without being told."""
+    path = tmp_path / "湖北-长江禁捕.xlsx"
+    where = write_hubei_2020(path)
+    evaluation = _evaluate(read(path))
+    form = evaluation.form
+    assert form.family == "hubei" and form.layout.startswith("识别：湖北财政项目绩效自评表表样")
+    assert evaluation.policy_name == "hb-2020"  # the family's default_policy: the form's own 备注 is hb-2020
+    assert form.fields["unit_name"].value == "农业工作科" and form.fields["project_name"].value == "渔业成品油价格改革补贴"
+    assert form.fields["implementing_unit"].value == "农业科" and form.fields["year"].value == 2020
+    assert "部门预算项目☑" in form.fields["project_category"].value
+    # `预算执行情况（万元）（20分）` → 20 points; `年度绩效目标（80分）` → 80.
+    assert (form.budget["total"]["weight"].value, form.budget["total"]["weight"].ref) == (20, where["budget_points"])
+    assert (form.fields["goals_points"].value, form.fields["goals_points"].ref) == (80, where["goal_points"])
+    # 执行率 1.56 / 1.56 = 100 % → 20 × 100 % = 20, as printed (the printed 执行率 `1` is 100 %).
+    assert evaluation.execution_rate == 1.0 and evaluation.execution_score == 20
+    # 总分 = 20 + (20 + 10 + 10 + 40) = 100 → 优; the printed 总分 100 agrees.
+    assert evaluation.total == 100 and evaluation.grade == "优"
+    assert form.fields["total"].ref == where["total"]
+    # No per-row 分值: every item has no weight and keeps its typed score; said once, as info.
+    assert [(i.label, i.weight, i.typed) for i in evaluation.items] == [
+        ("补贴渔船数", None, 20), ("渔船补贴发放率", None, 10), ("补贴发放时间", None, 10), ("退捕渔民抽样调查满意度", None, 40)]
+    assert [i.code for i in evaluation.issues if i.code == "I319"] == ["I319"]
+    # The figures add up: no error. The actual `≥90%` carries a comparator (I312), the one warning.
+    assert _codes(evaluation, "error") == set()
+    assert _codes(evaluation, "warning") == {"I312"}
+    # The reason rows are fields, not indicators.
+    assert form.fields["reason"].value == "无" and len(form.rows) == 4
+
+
+def test_hubei_2021_designed_form(tmp_path, read):
+    path = tmp_path / "湖北-2021.xlsx"
+    where = write_hubei_2020(path, hubei_2021_data())
+    evaluation = _evaluate(read(path))
+    form = evaluation.form
+    assert form.family == "hubei" and evaluation.policy_name == "hb-2020"
+    assert form.fields["year"].value == 2021  # from the title `2021年度财政项目绩效自评表`
+    # 预算数 120 = 当年财政拨款 100 + 上年结余结转 20 (the 调整后 total incl. 结转); 执行数 108 = 90 + 18.
+    # 执行率 108 / 120 = 90 % → 得分 20 × 90 % = 18, as printed.
+    assert evaluation.execution_rate == pytest.approx(0.9) and evaluation.execution_score == 18
+    assert form.budget["carryover"]["annual"].ref == f"C{where['budget:carryover']}"
+    results = {i.label: i for i in evaluation.items}
+    # 人均培训成本 ≤2000元 against a bare 1900: 1900 元 (the target's unit as typed) ≤ 2000 元 → met.
+    assert "1900 / ≤2000元 = 95.00%，反向指标，未超过目标" in results["人均培训成本"].explanation
+    # 参训农民人均增收 800元 / ≥1000元 = 80 %: not met; its reason is in the 偏差大或目标未完成原因分析 row, so no I305.
+    assert "800元 / ≥1000元 = 80.00%，未达到目标" in results["参训农民人均增收"].explanation
+    assert "I305" not in _codes(evaluation)
+    # 指标得分 20 + 10 + 10 + 10 + 8 + 10 = 68 ≤ 80; 总分 = 18 + 68 = 86 → 良, as printed.
+    assert evaluation.total == 86 and evaluation.grade == "良"
+    assert _codes(evaluation, "error") == set() and _codes(evaluation, "warning") == set()
+    assert {"B208", "I319", "I313"} == _codes(evaluation, "info")
+
+
+def test_hubei_form_whose_figures_do_not_add_up(tmp_path):
+    data = hubei_2021_data()
+    data["indicators"][0]["score"] = 34  # 34 + 10 + 10 + 10 + 8 + 10 = 82 > 80
+    data["total_score"] = 101  # printed; 18 + 82 = 100
+    data["reason"] = "无"
+    path = tmp_path / "湖北-错.xlsx"
+    where = write_hubei_2020(path, data)
+    evaluation = _evaluate(_calamine(path))
+    found = {i.code: i for i in evaluation.issues}
+    assert found["T407"].cell == where["goal_points"]
+    assert "各指标得分合计 82，超过年度绩效目标的 80 分 2 分" in found["T407"].message
+    assert found["T404"].cell == where["total"] and "但各项得分合计为 100" in found["T404"].message
+    assert "超过满分 100 分 1 分" in found["T406"].message
+    # 参训农民人均增收 not met and the reason row says only 无: I305 points at that row.
+    assert found["I305"].cell == where["reason"] and "偏差大或目标未完成原因分析" in found["I305"].message
+
+
+# --- 部门项目支出绩效自评表 as a scorecard (银川 2021) -------------------------------------------------------------------
+
+
+def test_yinchuan_2021_scorecard_published_form(tmp_path, read):
+    """The published 银川市本级部门项目支出绩效自评表 (2021年) (tests/layouts.py YINCHUAN_2021_SOURCE): 参考分值 before
+    指标值(A), groups with their points in the label, 预算执行率 as a row of 项目管理, 自评得分 in the head rows."""
+    path = tmp_path / "银川-2021.xlsx"
+    where = write_scorecard(path)
+    evaluation = _evaluate(read(path))
+    form = evaluation.form
+    assert form.family == "scorecard" and form.layout.startswith("识别：部门项目支出绩效自评表（评分卡）表样")
+    assert form.fields["year"].value == 2021 and form.fields["implementing_unit"].value == "银川市第六中学"
+    assert (form.fields["total"].value, form.fields["total"].ref) == (98, where["total"])  # 自评得分, head rows
+    assert form.fields["review_score"].ref == where["review_score"]
+    # The template's `指标1：` / `指标2：` slots (8 of them) are no indicators: 4 + 4 + 6 + 3 = 17 scored rows.
+    assert len(evaluation.items) == 17 and not any("指标" in i.label[:3] for i in evaluation.items)
+    assert not any("指标2" in issue.message or "指标1" in issue.message for issue in evaluation.issues)
+    # 参考分值: 项目决策 4 + 2 + 2 + 2 = 10, 项目管理 10 + 7 + 2 + 6 = 25, 项目产出 10 + 5 + 5 + 4 + 3 + 3 = 30,
+    # 项目效益 15 + 10 + 10 = 35: 100, each as its label says (no T401, no T408).
+    assert {"T401", "T408"}.isdisjoint(_codes(evaluation))
+    # 预算执行率 = 全年执行数 64.8 / 调整预算数 64.8 = 100 % → 10 × 100 % = 10; printed 9 → I307 with 10.
+    items = {i.label: i for i in evaluation.items}
+    assert evaluation.execution_rate == 1.0 and items["预算执行率"].suggested == 10 and items["预算执行率"].typed == 9
+    i307 = {i.cell: i.suggested for i in evaluation.issues if i.code == "I307"}
+    assert i307[f"G{where['row:预算执行率']}"] == 10
+    # Typed scores below the rule where target and actual read the same (5 → 4, 15 → 13, 10 → 8): suggestions only.
+    assert i307[f"G{where['row:公用经费完成时间']}"] == 5 and i307[f"G{where['row:效果显著']}"] == 15
+    # Rows: 10 + (9 + 7 + 2 + 6) + (10 + 5 + 4 + 4 + 3 + 3) + (13 + 8 + 10) = 10 + 24 + 29 + 31 = 94 → 优.
+    assert evaluation.total == 94 and evaluation.grade == "优"
+    # The printed 自评得分 98 is more than the rows give (94, and at most 94 whatever the cut-off last row holds): the
+    # one error, at the 自评得分 cell.
+    errors = [i for i in evaluation.issues if i.severity == "error"]
+    assert [(i.code, i.cell, i.suggested) for i in errors] == [("T404", where["total"], 94)]
+    assert "自评得分填为 98，但各项得分合计为 94" in errors[0].message
+
+
+def test_a_scorecard_whose_figures_add_up_has_no_error(tmp_path):
+    data = yinchuan_2021_data()
+    data["self_score"] = 94
+    path = tmp_path / "银川-94.xlsx"
+    write_scorecard(path, data)
+    evaluation = _evaluate(_calamine(path))
+    assert evaluation.total == 94 and _codes(evaluation, "error") == set()
+
+
+# --- check --explain-layout -----------------------------------------------------------------------------------
+
+
+def test_explain_layout_names_the_family_the_columns_and_their_labels(capsys):
+    status = main(["check", "--explain-layout", str(PRINTED / "银川-2021-评分卡-原表样.xlsx"),
+                   str(PRINTED / "湖北-2020-长江禁捕-原表样.xlsx")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "银川-2021-评分卡-原表样.xlsx：识别为部门项目支出绩效自评表（评分卡）表样（families/scorecard.toml）" in out
+    assert "依据：“财政审核评分”（D4）、“参考分值”（D9）" in out
+    assert "参考分值 ← D 列，表头“参考分值”（D9）" in out and "指标值（A） ← E 列，表头“指标值（A）”（E9）" in out
+    assert "自评得分 C4" in out
+    assert "识别为湖北财政项目绩效自评表表样（families/hubei.toml），默认评分口径 hb-2020" in out
+    assert "年初目标值（A） ← E 列，表头“年初目标值（A）”（E10）" in out
+    assert "“预算执行情况（万元）（20分）” → 20 分、“年度绩效目标（80分）” → 80 分" in out
+    assert "本表样不列各指标分值" in out
+    assert "校验" not in out and "错误" not in out  # explains; checks nothing
+
+
+def test_explain_layout_of_a_refused_form_names_what_was_found_and_missing(tmp_path, capsys):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["2021年度财政项目绩效自评表"])
+    ws.append(["年度财政资金总额", 1, 1])
+    ws.append(["一级指标", "二级指标", "三级指标", "年初目标值（A）", "得分"])
+    path = tmp_path / "缺列.xlsx"
+    wb.save(path)
+    status = main(["check", "--explain-layout", str(path)])
+    out = capsys.readouterr().out
+    assert status == 2
+    assert "没有找到“实际完成值（B）”列" in out and "表头只有三级指标、年初目标值（A）、得分" in out
+
+
 # --- The committed examples ------------------------------------------------------------------------------------
 
 
@@ -266,6 +418,8 @@ def test_printed_examples_are_current_and_all_read(tmp_path, capsys):
     assert all("error" not in record and record["layout"].startswith("识别") for record in records)
     totals = {Path(r["file"]).name: (r["total"], r["grade"]) for r in records}
     assert totals["邵阳-2023-原表样.xlsx"] == (72.62, "中") and totals["晋中-2020-原表样.xlsx"] == (87.72, "良")
+    assert totals["湖北-2020-长江禁捕-原表样.xlsx"] == (100, "优") and totals["示例D-湖北财政项目绩效自评表.xlsx"] == (86, "良")
+    assert totals["银川-2021-评分卡-原表样.xlsx"] == (94, "优")
 
 
 def test_scored_copy_of_a_printed_form(tmp_path):

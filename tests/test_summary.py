@@ -15,6 +15,7 @@ Expected totals are worked out by hand from the published forms (tests/seed_form
 from __future__ import annotations
 
 import json
+import random
 import zipfile
 from pathlib import Path
 
@@ -264,11 +265,20 @@ def test_past_excels_hyperlink_limit_rows_link_by_formula(batch, tmp_path, monke
     assert "HYPERLINK" in notes
 
 
+def worker_data_bytes() -> int:
+    """A worker's private data size at rest (VmData: what its RLIMIT_DATA counts), with the readers imported."""
+    import perfeval_xl.xlsx_io  # noqa: F401  as in a worker that has checked a file
+
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmData:")[1].split()[0]) * 1024
+
+
 def test_a_worker_that_runs_out_of_memory_costs_one_row(batch, tmp_path):
-    """A real file that needs more memory than its worker may have (one 60 MB text cell, which calamine holds as
-    a Rust string and then as a Python str), under a worker limit of 200 MB: that file is one 读取失败 row naming
-    it, the files before and after it are checked in fresh workers."""
-    from perfeval_xl.isolation import Limits
+    """A real file within the input budget that needs more memory than its worker may have (one 30 MB text cell,
+    which calamine holds as a Rust string and then as a Python str: 60 MB more), under a worker limit of 40 MB above
+    what a worker holds at rest: that file is one 读取失败 row naming it, the files before and after it are
+    checked in fresh workers."""
+    from perfeval_xl.isolation import Limits, run_limited
     from perfeval_xl.summary import check_all
 
     greedy = tmp_path / "邵阳-巨大文本.xlsx"
@@ -276,11 +286,13 @@ def test_a_worker_that_runs_out_of_memory_costs_one_row(batch, tmp_path):
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":  # openpyxl would cut the text to 32,767 characters
-                text = "长" * 60_000_000
+                # 30 MB that compress 30 to 1 (runs of random hex digits): under the budget's ratio limit
+                text = "".join(c * 48 for c in random.Random(1).randbytes(312_500).hex())
                 data = data.replace(b"</sheetData>", f'<row r="900"><c r="K900" t="inlineStr"><is><t>{text}</t>'
                                                      f'</is></c></row></sheetData>'.encode())
             copy.writestr(info, data, zipfile.ZIP_DEFLATED)
+    limit = run_limited(worker_data_bytes) + 40 * 2**20
     paths = [batch / "邵阳-原样.xlsx", greedy, batch / "邵阳-优.xlsx", batch / "晋中-原样.xlsx"]
-    records = check_all(paths, jobs=2, limits=Limits(memory_bytes=200 * 2**20, seconds=30))
+    records = check_all(paths, jobs=2, limits=Limits(memory_bytes=limit, seconds=30))
     assert [r.get("grade") for r in records] == ["中", None, "优", "良"]
-    assert records[1]["error"].startswith("邵阳-巨大文本.xlsx：读取失败：超出内存限制（200 MB）")
+    assert records[1]["error"].startswith(f"邵阳-巨大文本.xlsx：读取失败：超出内存限制（{limit // 2**20} MB）")

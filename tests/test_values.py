@@ -15,7 +15,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from perfeval_xl.values import Parsed, as_amount, as_fraction, comparable, format_number, format_parsed, parse_value
+from perfeval_xl.values import (Parsed, as_amount, as_fraction, comparable, format_number, format_parsed, indicator_name,
+                                parse_value, shown_number, shown_value)
 
 # --- parse_value: numbers with comparators and units ----------------------------------------------------------
 
@@ -263,8 +264,12 @@ COMPARABLE = [
     ("≥10台", "23台", (10.0, 23.0)),
     ("11台", "23", (11.0, 23.0)),  # a bare actual takes the target's unit
     ("23", "11台", (23.0, 11.0)),
-    ("193.5万元", "1413000元", (193.5, 141.3)),  # 元 and 万元 meet in 万元
-    ("1.2亿元", "9000万元", (12000.0, 9000.0)),
+    ("193.5万元", "1413000元", (193.5, 141.3)),  # 元 and 万元 meet in the target's 万元
+    ("1.2亿元", "9000万元", (1.2, 0.9)),  # compared in the unit the target was typed in: 亿元
+    ("﹦ 72890 元", 72890, (72890.0, 72890.0)),  # a bare actual takes the target's unit as typed: 元, not 万元
+    ("≤5000元", "4800", (5000.0, 4800.0)),
+    ("≥500元", "0.05万元", (500.0, 500.0)),  # 0.05 万元 = 500 元, met exactly (no 499.99999…)
+    ("10", "100000元", (10.0, 100000.0)),  # a bare target takes the actual's unit as typed: 10 元
     ("=100%", 1, (100.0, 100.0)),  # a percent cell holds 1 and shows 100%
     ("=100%", 0.96, (100.0, 96.0)),
     ("≥95%", 96, (95.0, 96.0)),
@@ -429,3 +434,80 @@ def test_format_number_reads_back_exactly(number):
     text = format_number(number)
     assert "e" not in text.lower()
     assert float(text) == number
+
+
+# --- Numbers and values as messages show them ---------------------------------------------------------------------
+
+SHOWN_NUMBERS = [
+    (38.766462000000004, "38.7665"),  # the float noise a reviewer saw in a message
+    (387664.62 * 1e-4, "38.7665"),
+    (0.1 + 0.2, "0.3"),
+    (2.5, "2.5"),
+    (10.0, "10"),
+    (72.62, "72.62"),
+    (2.84499999, "2.845"),
+    (0.00005, "0.0001"),  # half up at the 4th decimal
+    (1e-7, "0"),
+    (-0.00001, "0"),
+    (-3.25, "-3.25"),
+    (123456789.123456, "123456789.1235"),
+]
+
+
+@pytest.mark.parametrize("number, expected", SHOWN_NUMBERS, ids=[repr(n[0]) for n in SHOWN_NUMBERS])
+def test_shown_number_has_at_most_four_decimals_and_no_noise(number, expected):
+    assert shown_number(number) == expected
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e14, max_value=1e14))
+def test_shown_number_is_near_the_number(number):
+    text = shown_number(number)
+    assert "e" not in text.lower()
+    assert len(text.partition(".")[2]) <= 4
+    assert abs(float(text) - number) <= 0.00005 + 1e-9 * abs(number)
+
+
+SHOWN_VALUES = [
+    ("﹦ 72890 元", "=72890元"),  # as typed, not =7.289万元
+    ("387664.62元", "387664.62元"),  # not 38.766462000000004万元
+    ("≤193.5万元", "≤193.5万元"),
+    ("26.16百分比", "26.16%"),
+    ("≥10台", "≥10台"),
+    (0.123456789, "0.1235"),
+    ("按期完成", "按期完成"),
+]
+
+
+@pytest.mark.parametrize("raw, expected", SHOWN_VALUES, ids=[repr(v[0]) for v in SHOWN_VALUES])
+def test_shown_value_is_as_typed(raw, expected):
+    assert shown_value(parse_value(raw)) == expected
+
+
+def test_money_converts_without_float_noise():
+    assert parse_value("387664.62元").number == 38.766462
+    assert parse_value("0.1元").number == 0.00001
+    assert parse_value("1.2亿元").number == 12000.0
+
+
+SLOT_NAMES = [
+    ("指标1：", ""),
+    ("指标2:", ""),
+    ("指标 3 ：", ""),
+    ("指标１：", ""),
+    ("指标一：", ""),
+    ("指标1", ""),
+    ("……", ""),
+    ("…", ""),
+    ("...", ""),
+    ("指标1：工程质量合格", "工程质量合格"),
+    ("指标2: 群众满意度", "群众满意度"),
+    ("工程质量合格", None),  # not written on a slot: the name as it stands
+    ("指标完成率", None),
+    ("数量指标", None),
+    ("1.", None),
+]
+
+
+@pytest.mark.parametrize("text, expected", SLOT_NAMES, ids=[s[0] for s in SLOT_NAMES])
+def test_indicator_name_on_template_slots(text, expected):
+    assert indicator_name(text) == expected
