@@ -56,25 +56,13 @@ def in_process_check_rate(seconds: float = 5.0) -> float:
 
 
 def vba_payload(path: Path) -> dict:
-    """The JSON xlwings' VBA client (RunServerPython) sends for a workbook: each sheet's used range from A1 as values
-    only, the workbook's names, the book's name, the client's version (see xlwings' Remote.bas)."""
-    import openpyxl
-    import xlwings
+    """The JSON xlwings' VBA client (RunServerPython) sends for a workbook, built as the client builds it (the tests'
+    re-implementation of Remote.bas, tests/vba_client.py): each sheet's used range from A1 as values only, the names,
+    the book's name, the client's version."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from vba_client import BookModel
 
-    book = openpyxl.load_workbook(path, data_only=True)
-
-    def plain(value):
-        if isinstance(value, (dt.datetime, dt.date)):
-            return value.isoformat()
-        return "" if value is None else value
-
-    sheets = [{"name": ws.title, "values": [[plain(c) for c in row] for row in ws.iter_rows(min_row=1, min_col=1,
-                                                                                            values_only=True)] or [[""]],
-               "pictures": [], "tables": []} for ws in book.worksheets]
-    names = [{"name": name, "sheet_index": None, "address": str(defined.attr_text).split("!")[-1].replace("$", ""),
-              "book_scope": True} for name, defined in book.defined_names.items()]
-    return {"client": "VBA", "version": xlwings.__version__,
-            "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"}, "names": names, "sheets": sheets}
+    return BookModel.from_xlsx(path).payload()
 
 
 def tree_rss_mb(pid: int) -> float:

@@ -186,3 +186,43 @@ def test_no_api_docs_that_need_a_cdn(service):
         assert client.get("/redoc").status_code == 404
         page = client.get("/").text
     assert "cdn" not in page.lower() and "http://" not in page and "https://" not in page
+
+
+def test_the_excel_clients_route_answers_as_the_protocol_does(service):
+    from vba_client import BookModel
+
+    from perfeval_xl.service.xlwings_protocol import handle
+
+    for path in EXAMPLES:
+        payload = BookModel.from_xlsx(path).payload()
+        with service.client() as client:
+            answer = client.post("/api/v1/xlwings/main", json=payload)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == json.loads(json.dumps(handle("main", payload), ensure_ascii=False, default=str))
+        funcs = [action["func"] for action in answer.json()["actions"]]
+        assert "setValues" in funcs and "alert" in funcs
+
+
+def test_a_client_of_another_xlwings_version_is_asked_for_the_matching_addin(service):
+    from vba_client import BookModel
+
+    payload = BookModel.from_xlsx(EXAMPLES[0]).payload()
+    payload["version"] = "0.30.0"
+    with service.client() as client:
+        answer = client.post("/api/v1/xlwings/main", json=payload)
+    assert answer.status_code == 400
+    assert "加载项" in answer.json()["detail"]
+
+
+def test_the_addin_download_carries_this_service_address(service):
+    with service.client() as client:
+        answer = client.get("/addin")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        names = archive.namelist()
+        xlam = next(n for n in names if n.endswith(".xlam"))
+        with zipfile.ZipFile(io.BytesIO(archive.read(xlam))) as addin:
+            text = b"".join(addin.read(n) for n in addin.namelist() if n.endswith(".xml"))
+    assert any(n.endswith(".cmd") for n in names)
+    assert service.url.encode() in text

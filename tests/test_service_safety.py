@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import select
 import socket
 import time
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -37,6 +39,13 @@ def test_tokens_from_a_file_the_bureau_edits(tmp_path):
         assert has_chinese(none.json()["detail"]) and has_chinese(wrong.json()["detail"])
         assert bearer.status_code == 200 and bearer.json()[0]["total"] is not None
         assert bare.status_code == 400  # past the token check: the VBA client sends the bare token
+        # The add-in download carries the token it was fetched with, so the clerk's Excel is let in too.
+        addin_ok = client.get("/addin", headers={"Authorization": "Bearer first-token-123"})
+        assert addin_ok.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(addin_ok.content)) as archive:
+            xlam = archive.read(next(n for n in archive.namelist() if n.endswith(".xlam")))
+        with zipfile.ZipFile(io.BytesIO(xlam)) as addin:
+            assert b"first-token-123" in b"".join(addin.read(n) for n in addin.namelist() if n.endswith(".xml"))
         # The page, its assets, the templates and the health check need no token.
         assert client.get("/").status_code == 200 and client.get("/static/app.js").status_code == 200
         assert client.get("/healthz").status_code == 200 and client.get("/templates").status_code == 200

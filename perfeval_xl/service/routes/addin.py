@@ -16,10 +16,11 @@ ADDIN_ZIP = "绩效自评加载项.zip"
 
 @router.get("/addin")
 async def addin(request: Request, token: str | None = Depends(require_token)):
-    try:
-        from ...addin_build import build_addin_download
-    except ImportError:
-        raise ServiceError(503, "此版本的服务还不能提供预配置的 Excel 加载项，请联系财政局信息科。") from None
+    from ...addin_build import AddinBuildError, build_addin_download
+
     server_url = settings_of(request).public_url or str(request.base_url)
-    data = await run_in_threadpool(build_addin_download, server_url.rstrip("/"), token)
+    try:
+        data = await run_in_threadpool(build_addin_download, server_url.rstrip("/"), token)
+    except AddinBuildError as exc:  # e.g. a --public-url the add-in cannot use: the operator must fix it
+        raise ServiceError(500, f"无法生成加载项：{exc} 请联系财政局信息科检查服务的 --public-url 设置。") from None
     return attachment(data, ADDIN_ZIP, "application/zip")
