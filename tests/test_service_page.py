@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import time
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -91,6 +92,14 @@ def test_the_page_checks_the_examples_like_the_command_line(tmp_path, cli):
             _wait(lambda: progress.text.startswith("已校验"), what="the progress line")
             assert progress.text.startswith(f"已校验 {len(FILES)} 份")
 
+            overview = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                        for tr in driver.find_elements(By.CSS_SELECTOR, "#overview tbody tr")]
+            assert [row[0] for row in overview] == [p.name for p in FILES]
+            for row in overview:
+                record = expected[row[0]]
+                if "error" not in record:
+                    assert row[2:6] == [_number(record["total"]), record["grade"] or "—", str(record["errors"]),
+                                        str(record["warnings"])]
             cards = driver.find_elements(By.CSS_SELECTOR, ".file-card")
             assert [c.find_element(By.CSS_SELECTOR, ".name").text for c in cards] == [p.name for p in FILES]
             for card in cards:
@@ -130,6 +139,12 @@ def test_the_page_checks_the_examples_like_the_command_line(tmp_path, cli):
             def rows(path: Path):
                 return [[c.value for c in row] for row in openpyxl.load_workbook(path)["汇总"].iter_rows()]
             assert rows(summary) == rows(folder / "汇总.xlsx")
+
+            driver.find_element(By.ID, "addin").click()
+            addin = _downloaded(downloads, "绩效自评加载项.zip")
+            with zipfile.ZipFile(addin) as archive:
+                assert any(name.endswith(".xlam") for name in archive.namelist())
+            assert "已下载" in driver.find_element(By.ID, "addin-status").text
 
             templates = driver.find_elements(By.CSS_SELECTOR, "#templates a")
             assert {a.text for a in templates} == {p.name for p in (REPO / "workbook_templates").glob("*.xlsx")}

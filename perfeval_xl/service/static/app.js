@@ -63,13 +63,28 @@ function percent(rate) {
 
 function fileCard(index) {
   const file = files[index];
-  const card = el("div", {"class": "file-card", "data-index": String(index)},
+  const card = el("div", {"class": "file-card", "id": "file-" + index, "data-index": String(index)},
     el("h3", {}, el("span", {"class": "name"}, file.name), el("span", {"class": "status"}, "等待校验…")));
   card.append(el("div", {"class": "body"}));
   return card;
 }
 
+function renderOverviewRow(index) {
+  // One line per file above the cards when several were chosen: the whole batch at a glance.
+  const record = records[index];
+  const row = document.querySelector(`#overview tr[data-index="${index}"]`);
+  if (!row) return;
+  const link = el("a", {"href": "#file-" + index}, files[index].name);
+  const cells = record.error
+    ? [el("td", {"colspan": "5", "class": "failed"}, "无法校验")]
+    : [el("td", {}, percent(record.execution_rate)), el("td", {}, number(record.total, 2)),
+       el("td", {"class": "grade-" + (record.grade || "")}, record.grade || "—"),
+       el("td", {"class": record.errors ? "failed" : ""}, record.errors), el("td", {}, record.warnings)];
+  row.replaceChildren(el("td", {}, link), ...cells);
+}
+
 function renderRecord(index) {
+  renderOverviewRow(index);
   const record = records[index];
   const card = document.querySelector(`.file-card[data-index="${index}"]`);
   const body = card.querySelector(".body");
@@ -138,6 +153,10 @@ async function checkAll(chosen) {
   records = new Array(files.length);
   $("results").textContent = "";
   files.forEach((_, i) => $("results").append(fileCard(i)));
+  const overview = $("overview");
+  overview.querySelector("tbody").replaceChildren(...files.map((file, i) =>
+    el("tr", {"data-index": String(i)}, el("td", {}, file.name), el("td", {"colspan": "5", "class": "hint"}, "等待校验…"))));
+  overview.hidden = files.length < 2;
   $("results-box").hidden = false;
   $("summary").hidden = files.length < 2;
   $("summary-status").textContent = "";
@@ -256,6 +275,7 @@ function setup() {
   $("summary").addEventListener("click", downloadSummary);
   $("addin").addEventListener("click", downloadAddin);
   $("clear").addEventListener("click", () => { files = []; records = []; $("results").textContent = "";
+    $("overview").hidden = true;
     $("results-box").hidden = true; $("progress-box").hidden = true; });
 }
 
