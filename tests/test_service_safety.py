@@ -232,3 +232,38 @@ def test_uploads_are_kept_only_when_the_operator_asks(tmp_path):
     copies = list(kept.rglob("*.xlsx"))
     assert [p.name for p in copies] == ["留存.xlsx"]
     assert copies[0].read_bytes() == EXAMPLES[0].read_bytes()
+
+
+def test_settings_from_the_environment_for_gunicorn_and_service_managers(tmp_path):
+    """`create_app()` without arguments (gunicorn 'perfeval_xl.service.app:create_app()') reads PERFEVAL_XL_*: run it
+    through uvicorn's own factory loader and check that the body limit from the environment holds."""
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    from service_support import REPO, free_port
+
+    port = free_port()
+    env = {**os.environ, "PERFEVAL_XL_MAX_BODY_MB": "1", "PERFEVAL_XL_WORKERS": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "perfeval_xl.service.app:create_app",
+                                "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"POST /api/v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000000\r\n\r\n")
+            answer = _read_response(sock)
+        assert answer.startswith(b"HTTP/1.1 413") and "1 MB".encode() in answer
+        small = httpx.post(f"http://127.0.0.1:{port}/api/v1/check", files=_upload(EXAMPLES[0]), timeout=60)
+        assert small.status_code == 200 and small.json()[0]["total"] is not None
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
