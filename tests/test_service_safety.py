@@ -267,3 +267,20 @@ def test_settings_from_the_environment_for_gunicorn_and_service_managers(tmp_pat
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_the_servers_log_keeps_where_an_error_happened_not_what_it_said():
+    import logging
+    import sys
+
+    from perfeval_xl.service.errors import NoExceptionText
+
+    try:
+        raise ValueError(f"单元格内容 {MARKER}")
+    except ValueError:
+        record = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "Exception in ASGI application", (),
+                                   sys.exc_info())
+    NoExceptionText().filter(record)
+    text = logging.Formatter().format(record)
+    assert "ValueError" in text and "test_service_safety.py" in text
+    assert MARKER not in text and "Traceback" not in text

@@ -50,6 +50,24 @@ def _where(exc: BaseException) -> str:
     return f"{type(exc).__name__} at " + " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames[::-1][:6])
 
 
+class NoExceptionText(logging.Filter):
+    """For the server's own logger: Starlette re-raises every unexpected exception after our 500 answer so that the
+    server logs it, with its traceback and message. Keep where it happened, drop what it said."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg, record.args = f"{record.getMessage()}: {_where(record.exc_info[1])}", ()
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_server_logs() -> None:
+    for name in ("uvicorn.error", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, NoExceptionText) for f in logger.filters):
+            logger.addFilter(NoExceptionText())
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     missing = [str(error.get("loc", ["", ""])[-1]) for error in exc.errors() if error.get("type") == "missing"]
     if "files" in missing:
@@ -60,6 +78,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def install_handlers(app: FastAPI) -> None:
+    quiet_server_logs()
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
