@@ -142,6 +142,8 @@ def _multipart(name: bytes, data: bytes) -> tuple[bytes, str]:
     (b"..\\..\\windows\\evil2.xlsx", "evil2.xlsx"),
     (b"a\x00b.xlsx", "ab.xlsx"),
     (b"....", "工作簿.xlsx"),
+    (b"CON.xlsx", "_CON.xlsx"),
+    (b"x.xlsx. . ", "x.xlsx"),
 ])
 def test_no_client_file_name_reaches_a_path(service, tmp_path, client_name, shown):
     body, content_type = _multipart(client_name, EXAMPLES[0].read_bytes())

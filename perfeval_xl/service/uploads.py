@@ -25,15 +25,19 @@ from .settings import Settings
 DEFAULT_NAME = "工作簿.xlsx"
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 MAX_NAME_LENGTH = 120
+# Names Windows keeps for devices, whatever the extension (the service may run on Windows Server).
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 
 
 def safe_name(client_name: str | None, default: str = DEFAULT_NAME) -> str:
     """The name a file is shown and stored under: its last path component, without anything a file system or a
     reader could trip over. `../../x.xlsx` → `x.xlsx`, `C:\\a\\b.xlsx` → `b.xlsx`, `a\\x00b.xlsx` → `ab.xlsx`."""
     name = (client_name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = _FORBIDDEN.sub("", name).strip().lstrip(".").strip()
+    name = _FORBIDDEN.sub("", name).strip().lstrip(".").rstrip(". ").strip()  # Windows drops trailing dots and spaces
     if not name:
         return default
+    if name.split(".", 1)[0].strip().upper() in _WINDOWS_DEVICES:
+        name = "_" + name
     if len(name) > MAX_NAME_LENGTH:
         stem, dot, suffix = name.rpartition(".")
         name = (stem[:MAX_NAME_LENGTH - len(suffix) - 1] + dot + suffix) if dot and len(suffix) <= 8 else name[:MAX_NAME_LENGTH]
