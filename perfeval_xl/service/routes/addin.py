@@ -21,6 +21,6 @@ async def addin(request: Request, token: str | None = Depends(require_token)):
     server_url = settings_of(request).public_url or str(request.base_url)
     try:
         data = await run_in_threadpool(build_addin_download, server_url.rstrip("/"), token)
-    except AddinBuildError as exc:  # e.g. a --public-url the add-in cannot use: the operator must fix it
-        raise ServiceError(500, f"无法生成加载项：{exc} 请联系财政局信息科检查服务的 --public-url 设置。") from None
+    except AddinBuildError as exc:  # a --public-url or a token the add-in cannot carry: the operator must fix it
+        raise ServiceError(500, f"无法生成加载项：{exc} 请联系财政局信息科（检查服务的 --public-url 和访问口令文件）。") from None
     return attachment(data, ADDIN_ZIP, "application/zip")
