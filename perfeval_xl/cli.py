@@ -375,8 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
     policies = sub.add_parser("policies", help="列出内置评分口径")
     policies.set_defaults(run=cmd_policies)
 
-    from .bundle import add_bundle_parser
     from .addin_install import add_addin_parser
+    from .bundle import add_bundle_parser
     from .service.cli import add_serve_parser  # FastAPI and uvicorn are imported only when `serve` runs
     from .summary import add_summary_parser  # imported here: summary imports this module for its records
 
