@@ -248,7 +248,7 @@ def cmd_clear(args) -> int:
             status = EXIT_UNREADABLE
             continue
         restored = cleared.restored
-        if restored or dest != path:
+        if cleared.written:
             where = f"，写入 {dest}" if dest != path else (f"（原文件备份为 {cleared.backup}）" if cleared.backup else "")
             print(f"{path}: 已清除校验标记，还原 {restored} 处单元格{where}")
             if cleared.lost:

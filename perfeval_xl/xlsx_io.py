@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time as clock_time, timedelta
 from pathlib import Path
 
-from .copy_fidelity import (has_iso_date_cells, keep_rich_text, lost_in_copy, openpyxl_reads_every_number,
-                            raw_numbers)
+from .copy_fidelity import has_iso_date_cells, keep_rich_text, lost_in_copy, raw_numbers
 from .engine import evaluate, resolve_policy
 from .forms import read_form, sheets_to_read
 from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_package, read_with_calamine
@@ -238,7 +237,6 @@ def score_workbook(path: Path, dest: Path, policy_override: str | None = None, f
 
     in_place = Path(dest).resolve() == Path(path).resolve()
     read_as = FileStamp.of(path) if in_place else None  # before reading: a save made while we work is noticed
-    openpyxl_reads_every_number()
     workbook, values_workbook = _load_openpyxl(path)
     dropped = content_openpyxl_drops(path)
     if dropped and in_place:
@@ -386,6 +384,7 @@ class Cleared:
     restored: int  # cells emptied or given their fill back
     backup: Path | None = None  # the copy of the file that was at the destination, when one was made
     lost: list[str] = field(default_factory=list)  # what the cleared copy does not carry (an --output copy only)
+    written: bool = False  # the file had a 校验结果 sheet and was written without it
 
 
 def clear_workbook(path: Path, dest: Path, backup: bool = True) -> int:
@@ -401,7 +400,6 @@ def clear_file(path: Path, dest: Path, backup: bool = True) -> Cleared:
 
     in_place = Path(dest).resolve() == Path(path).resolve()
     read_as = FileStamp.of(path) if in_place else None
-    openpyxl_reads_every_number()
     workbook, values_workbook = _load_openpyxl(path)
     if RESULTS_SHEET not in workbook.sheetnames:
         return Cleared(0)
@@ -442,7 +440,7 @@ def clear_file(path: Path, dest: Path, backup: bool = True) -> Cleared:
             raise FormWriteError(_loss_refusal(path, lost))
 
     kept = save_atomically(workbook, dest, backup=backup, read_as=read_as, check_copy=nothing_lost_in_place)
-    return Cleared(len(empty) + len(colours), kept, lost)
+    return Cleared(len(empty) + len(colours), kept, lost, written=True)
 
 
 def _is_formula(value) -> bool:
