@@ -104,6 +104,8 @@ def _load_openpyxl(path: Path):
             values = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
     except FormReadError:
         raise
+    except (zipfile.BadZipFile, EOFError):  # a part that does not unpack (CRC, cut short): said as the fast reader does
+        raise FormReadError(f"{path.name}：文件已损坏或不完整（可能下载或拷贝中断），无法打开。请重新获取文件。") from None
     except Exception:
         raise FormReadError(f"{path.name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，"
                             f"或重新获取文件。") from None
@@ -384,7 +386,7 @@ class Cleared:
     restored: int  # cells emptied or given their fill back
     backup: Path | None = None  # the copy of the file that was at the destination, when one was made
     lost: list[str] = field(default_factory=list)  # what the cleared copy does not carry (an --output copy only)
-    written: bool = False  # the file had a 校验结果 sheet and was written without it
+    had_marks: bool = True  # the file held our 校验结果 sheet (a form with no issue may still have had nothing to restore)
 
 
 def clear_workbook(path: Path, dest: Path, backup: bool = True) -> int:
@@ -402,7 +404,7 @@ def clear_file(path: Path, dest: Path, backup: bool = True) -> Cleared:
     read_as = FileStamp.of(path) if in_place else None
     workbook, values_workbook = _load_openpyxl(path)
     if RESULTS_SHEET not in workbook.sheetnames:
-        return Cleared(0)
+        return Cleared(0, had_marks=False)
     dropped = content_openpyxl_drops(path)
     if dropped and in_place:
         raise FormWriteError(_loss_refusal(path, dropped))
@@ -440,7 +442,7 @@ def clear_file(path: Path, dest: Path, backup: bool = True) -> Cleared:
             raise FormWriteError(_loss_refusal(path, lost))
 
     kept = save_atomically(workbook, dest, backup=backup, read_as=read_as, check_copy=nothing_lost_in_place)
-    return Cleared(len(empty) + len(colours), kept, lost, written=True)
+    return Cleared(len(empty) + len(colours), kept, lost)
 
 
 def _is_formula(value) -> bool:

@@ -1,0 +1,246 @@
+"""Load test of the service: 50 concurrent clients for a fixed time against a service this script starts on
+127.0.0.1, mixing the page's uploads and the Excel add-in's calls (issue #9 part 7). A benchmark: it prints figures,
+it asserts nothing.
+
+    python scripts/load_service.py                      # 30 s, 50 clients, workers = CPU cores
+    python scripts/load_service.py --duration 60 --clients 50 --workers 2
+
+Each client loops until the time is up, sending one request at a time:
+- page: POST /api/v1/check with one example workbook (what the page sends per file);
+- excel: POST /api/v1/xlwings/main with the payload xlwings' VBA client sends for that workbook (values of each sheet's
+  used range from A1, names, book name, the client's version) — when the service has the protocol (issue #9 part 4).
+
+Printed: requests and throughput (per second and per core), p50/p95/p99 latency, error count, the service's memory
+(RSS of the server process and its worker processes) after warm-up and at the end, the in-process `check` rate
+(xlsx_io.check_file on the same examples, measured before the service starts) and the machine's load average.
+Targets on a 2-core machine: 0 errors, p95 < 300 ms, memory flat, per-core throughput ≥ half the in-process rate.
+Stays on 127.0.0.1; bounded in time (at most 300 s) and clients (at most 200).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+EXAMPLES = sorted((ROOT / "examples").glob("*.xlsx"))
+MAX_DURATION, MAX_CLIENTS = 300.0, 200
+
+
+def in_process_check_rate(seconds: float = 5.0) -> float:
+    from perfeval_xl.xlsx_io import check_file
+
+    for path in EXAMPLES:
+        check_file(path)
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for path in EXAMPLES:
+            check_file(path)
+            count += 1
+    return count / (time.perf_counter() - started)
+
+
+def vba_payload(path: Path) -> dict:
+    """The JSON xlwings' VBA client (RunServerPython) sends for a workbook, built as the client builds it (the tests'
+    re-implementation of Remote.bas, tests/vba_client.py): each sheet's used range from A1 as values only, the names,
+    the book's name, the client's version."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from vba_client import BookModel
+
+    return BookModel.from_xlsx(path).payload()
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and all its descendants (the server, the fork server and the workers), in MB."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += children.get(current, [])
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def tree_cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system) of the server process itself and of all its descendants (fork server, workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+
+    def cpu(p: int) -> float:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    descendants, todo = [], list(children.get(pid, []))
+    while todo:
+        current = todo.pop()
+        descendants.append(current)
+        todo += children.get(current, [])
+    return cpu(pid), sum(cpu(p) for p in descendants)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def client_loop(client: httpx.AsyncClient, deadline: float, kinds: list[str], uploads, payloads,
+                      latencies: dict[str, list[float]], errors: list[str]) -> None:
+    rng = random.Random()
+    while time.monotonic() < deadline:
+        kind = rng.choice(kinds)
+        index = rng.randrange(len(EXAMPLES))
+        started = time.perf_counter()
+        try:
+            if kind == "page":
+                name, data = uploads[index]
+                answer = await client.post("/api/v1/check", files=[("files", (name, data))])
+            else:
+                answer = await client.post("/api/v1/xlwings/main", content=payloads[index],
+                                           headers={"content-type": "application/json"})
+            if answer.status_code != 200:
+                errors.append(f"{kind}: HTTP {answer.status_code}")
+                continue
+        except httpx.HTTPError as exc:
+            errors.append(f"{kind}: {type(exc).__name__}")
+            continue
+        latencies[kind].append(time.perf_counter() - started)
+
+
+async def load(url: str, clients: int, duration: float, kinds: list[str], uploads, payloads):
+    latencies: dict[str, list[float]] = {kind: [] for kind in kinds}
+    errors: list[str] = []
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        started = time.monotonic()
+        await asyncio.gather(*(client_loop(client, started + duration, kinds, uploads, payloads, latencies, errors)
+                               for _ in range(clients)))
+        elapsed = time.monotonic() - started
+    return latencies, errors, elapsed
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load (default 30, at most 300)")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50, at most 200)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="the service's worker processes")
+    args = parser.parse_args()
+    duration = min(max(args.duration, 1.0), MAX_DURATION)
+    clients = min(max(args.clients, 1), MAX_CLIENTS)
+
+    print(f"machine: {os.cpu_count()} cores, load average before {os.getloadavg()[0]:.2f} "
+          f"{os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    rate = in_process_check_rate()
+    print(f"in-process check (xlsx_io.check_file, examples/): {rate:.0f} files/s on one core")
+
+    uploads = [(p.name, p.read_bytes()) for p in EXAMPLES]
+    import json
+
+    payloads = [json.dumps(vba_payload(p), ensure_ascii=False).encode("utf-8") for p in EXAMPLES]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    with tempfile.TemporaryDirectory(prefix="pxl-") as tmp:
+        env["TMPDIR"] = tmp
+        log = open(Path(tmp) / "service.log", "wb")
+        server = subprocess.Popen([sys.executable, "-m", "perfeval_xl.cli", "serve", "--port", str(port),
+                                   "--workers", str(args.workers)], stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            else:
+                print("the service did not start")
+                return 1
+            kinds = ["page"]
+            probe = httpx.post(url + "/api/v1/xlwings/main", content=payloads[0],
+                               headers={"content-type": "application/json"}, timeout=60)
+            if probe.status_code == 200:
+                kinds.append("excel")
+            else:
+                print(f"Excel-client calls left out: the service answers {probe.status_code} (protocol not there yet)")
+            # Warm-up: every worker started and has read the examples once.
+            asyncio.run(load(url, clients, 3.0, kinds, uploads, payloads))
+            rss_start = tree_rss_mb(server.pid)
+            server_cpu, workers_cpu = tree_cpu_seconds(server.pid)
+            client_cpu = time.process_time()
+            latencies, errors, elapsed = asyncio.run(load(url, clients, duration, kinds, uploads, payloads))
+            client_cpu = time.process_time() - client_cpu
+            server_after, workers_after = tree_cpu_seconds(server.pid)
+            server_cpu, workers_cpu = server_after - server_cpu, workers_after - workers_cpu
+            rss_end = tree_rss_mb(server.pid)
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            log.close()
+
+    every = [value for values in latencies.values() for value in values]
+    cores = os.cpu_count() or 1
+    throughput = len(every) / elapsed
+    print(f"load: {clients} clients for {elapsed:.1f} s, {args.workers} worker processes, mix {'+'.join(kinds)}")
+    for kind, values in [("all", every), *latencies.items()]:
+        print(f"  {kind:5}: {len(values):6d} requests  p50 {percentile(values, 50) * 1000:6.1f} ms  "
+              f"p95 {percentile(values, 95) * 1000:6.1f} ms  p99 {percentile(values, 99) * 1000:6.1f} ms")
+    print(f"throughput: {throughput:.1f} requests/s, {throughput / cores:.1f} per core "
+          f"(in-process check {rate:.0f}/s; ratio per core {throughput / cores / rate:.2f}, target >= 0.5)")
+    count = max(1, len(every))
+    print(f"CPU per request: server process {server_cpu / count * 1000:.1f} ms, workers {workers_cpu / count * 1000:.1f} ms, "
+          f"this client {client_cpu / count * 1000:.1f} ms; CPU used {(server_cpu + workers_cpu + client_cpu) / elapsed:.2f} "
+          f"of {cores} cores")
+    print(f"errors: {len(errors)}" + (f" (first: {errors[:3]})" if errors else ""))
+    print(f"service memory (RSS, server + workers): {rss_start:.0f} MB after warm-up, {rss_end:.0f} MB at the end")
+    print(f"load average after: {os.getloadavg()[0]:.2f}  (this client runs on the same cores as the service)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
