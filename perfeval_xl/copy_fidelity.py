@@ -152,20 +152,30 @@ def _part_name(content_type: str, path: str) -> str:
     return f"其他内容（{path}）"
 
 
-def _sheet_features(archive: zipfile.ZipFile, part: str) -> set[str]:
-    """The features of one worksheet: its child elements and its extensions, as keys of the tables above."""
-    features = set()
+def _sheet_summary(archive: zipfile.ZipFile, part: str) -> tuple[set[str], set[str]]:
+    """One worksheet in one pass: its features (child elements with content, and the extensions in its extLst, as
+    keys of the tables above) and the cells that hold a value or a formula."""
+    features: set[str] = set()
+    cells: set[str] = set()
+    depth = 0
     try:
-        root = SafeET.fromstring(archive.read(part))
+        for event, element in SafeET.iterparse(io.BytesIO(archive.read(part)), events=("start", "end")):
+            if event == "start":
+                depth += 1
+                continue
+            depth -= 1
+            name = _local(element.tag)
+            if name == "c":
+                if element.get("r") and any(_has_content(child) for child in element):
+                    cells.add(element.get("r"))
+                element.clear()
+            elif depth == 1 and name == "extLst":
+                features |= {"ext:" + (ext.get("uri") or "") for ext in element if _local(ext.tag) == "ext"}
+            elif depth == 1 and name not in _SHEET_HOUSEKEEPING and _holds_something(element):
+                features.add(name)
     except (KeyError, SafeET.ParseError):
-        return features
-    for child in root:
-        name = _local(child.tag)
-        if name == "extLst":
-            features |= {"ext:" + (ext.get("uri") or "") for ext in child if _local(ext.tag) == "ext"}
-        elif name not in _SHEET_HOUSEKEEPING and _holds_something(child):
-            features.add(name)
-    return features
+        pass
+    return features, cells
 
 
 def _holds_something(element) -> bool:
@@ -186,21 +196,6 @@ def _empty_part(archive: zipfile.ZipFile, path: str) -> bool:
     except (KeyError, SafeET.ParseError):
         return False
     return not list(root) and not (root.text or "").strip()
-
-
-def _cells_with_content(archive: zipfile.ZipFile, part: str) -> set[str]:
-    """The cells of a worksheet part that hold a value or a formula."""
-    cells = set()
-    try:
-        data = archive.read(part)
-        for _event, element in SafeET.iterparse(io.BytesIO(data)):
-            if _local(element.tag) == "c":
-                if element.get("r") and any(_has_content(child) for child in element):
-                    cells.add(element.get("r"))
-                element.clear()
-    except (KeyError, SafeET.ParseError):
-        pass
-    return cells
 
 
 def _has_content(child) -> bool:
@@ -246,13 +241,14 @@ def lost_in_copy(original: Path, copy: Path, emptied: dict[str, set[str]] | None
                 if sheet not in replaced_sheets:
                     lost.append(f"工作表“{sheet}”")
                 continue
+            features_before, cells_before = _sheet_summary(before, part)
+            features_after, cells_after = _sheet_summary(after, sheets_after[sheet])
             if sheet not in replaced_sheets:
-                gone = _cells_with_content(before, part) - _cells_with_content(after, sheets_after[sheet]) - \
-                    emptied.get(sheet, set())
+                gone = cells_before - cells_after - emptied.get(sheet, set())
                 if gone:
                     shown = "、".join(f"{sheet}!{ref}" for ref in sorted(gone, key=_cell_order)[:5])
                     lost.append(f"单元格 {shown}{'等' if len(gone) > 5 else ''} 中的内容")
-            missing = _sheet_features(before, part) - _sheet_features(after, sheets_after[sheet])
+            missing = features_before - features_after
             for feature in sorted(missing):
                 if feature.startswith("ext:"):
                     lost.append(_EXTENSIONS.get(feature[4:], f"工作表“{sheet}”中的扩展功能（{feature[4:]}）"))
@@ -299,28 +295,6 @@ def raw_numbers(path: Path) -> dict[str, dict[str, str]]:
             if cells:
                 found[sheet] = cells
     return found
-
-
-def openpyxl_reads_every_number() -> None:
-    """Let openpyxl read a number cell whose text is `inf`, `NaN` or `INF`, as calamine does.
-
-    openpyxl's `_cast_number` tries int() unless the text has a ".", "e" or "E", so `<v>NaN</v>` or `<v>inf</v>`
-    makes the whole workbook unreadable for the writer while the checker reads it. float() accepts exactly these
-    spellings; any other text still fails as before. Idempotent."""
-    from openpyxl.worksheet import _reader
-
-    original = _reader._cast_number
-    if getattr(original, "perfeval_reads_every_number", False):
-        return
-
-    def cast_number(value):
-        try:
-            return original(value)
-        except ValueError:
-            return float(value)
-
-    cast_number.perfeval_reads_every_number = True
-    _reader._cast_number = cast_number
 
 
 _RICH_RUN = re.compile(rb"<(?:\w+:)?r>")

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time as clock_time, timedelta
 from pathlib import Path
 
-from .copy_fidelity import (has_iso_date_cells, keep_rich_text, lost_in_copy, openpyxl_reads_every_number,
-                            raw_numbers)
+from .copy_fidelity import has_iso_date_cells, keep_rich_text, lost_in_copy, raw_numbers
 from .engine import evaluate, resolve_policy
 from .forms import read_form, sheets_to_read
 from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_package, read_with_calamine
@@ -238,9 +237,8 @@ def score_workbook(path: Path, dest: Path, policy_override: str | None = None, f
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.hyperlink import Hyperlink
 
-    in_place = Path(dest).resolve() == Path(path).resolve()
+    in_place = os.path.realpath(dest) == os.path.realpath(path)  # realpath: a symlink loop is refused when read
     read_as = FileStamp.of(path) if in_place else None  # before reading: a save made while we work is noticed
-    openpyxl_reads_every_number()
     workbook, values_workbook = _load_openpyxl(path)
     dropped = content_openpyxl_drops(path)
     if dropped and in_place:
@@ -402,9 +400,8 @@ def clear_file(path: Path, dest: Path, backup: bool = True) -> Cleared:
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
-    in_place = Path(dest).resolve() == Path(path).resolve()
+    in_place = os.path.realpath(dest) == os.path.realpath(path)
     read_as = FileStamp.of(path) if in_place else None
-    openpyxl_reads_every_number()
     workbook, values_workbook = _load_openpyxl(path)
     if RESULTS_SHEET not in workbook.sheetnames:
         return Cleared(0, had_marks=False)
@@ -490,14 +487,23 @@ class FileStamp:
 
     @classmethod
     def of(cls, path: Path) -> "FileStamp | None":
+        """None when `path` is not a regular file one can read (missing, a FIFO, a device, a symlink loop): opened
+        without blocking and checked before anything is read, so a FIFO never hangs us and /dev/zero never fills."""
         try:
-            info = os.stat(path)
-            digest = hashlib.sha256()
-            with open(path, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
+            handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         except OSError:
             return None
+        try:
+            info = os.fstat(handle)
+            if not stat.S_ISREG(info.st_mode):
+                return None
+            digest = hashlib.sha256()
+            for block in iter(lambda: os.read(handle, 1 << 20), b""):
+                digest.update(block)
+        except OSError:
+            return None
+        finally:
+            os.close(handle)
         return cls(info.st_size, info.st_mtime_ns, digest.hexdigest())
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import openpyxl
 
-from perfeval_xl.copy_fidelity import openpyxl_reads_every_number
+from perfeval_xl.xlsx_io import _read_non_finite_numbers
 
 # openpyxl cannot read a number cell whose text is NaN or inf at all; the comparison reads them as floats (the
-# patch only widens openpyxl's parsing) and compares their raw text separately (raw_non_finite, below).
-openpyxl_reads_every_number()
+# reader's patch only widens openpyxl's parsing) and compares their raw text separately (raw_non_finite, below).
+_read_non_finite_numbers()
 
 
 def _colour(colour) -> tuple | None:

@@ -61,7 +61,7 @@ def _restore_round_trip(form: Path, tmp_path: Path) -> None:
     assert sha256(backup) == original  # clear made its own backup, never over the first one
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
+@pytest.mark.parametrize("example", EXAMPLES, ids=[f"{e.parent.name}-{i}" for i, e in enumerate(EXAMPLES)])
 def test_every_example_comes_back_exactly(example, tmp_path):
     form = tmp_path / "in" / example.name
     form.parent.mkdir()
