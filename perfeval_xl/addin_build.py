@@ -85,7 +85,8 @@ def config_sheet_entries(server_url: str = "", token: str | None = None) -> list
     from .model import family_ids, load_family
     from .writeback import RESULTS_SHEET
 
-    names = [load_family(f).table["name"] for f in family_ids()]
+    # Families recognised by their labels only (no table name) never narrow what is sent, as in sheets_to_read.
+    names = [name for f in family_ids() if (name := load_family(f).table.get("name"))]
     if any("," in n for n in names) or "," in RESULTS_SHEET:
         raise AddinBuildError("表名或名称中含有逗号，加载项的工作表清单无法表示。")
     return [
@@ -145,8 +146,8 @@ def write_config_sheet(sheet_xml: bytes, entries: list[tuple[str, str]]) -> byte
         cells = _cell(f"A{r}", key) + (_cell(f"B{r}", value) if value else "")
         rows.append(f'<row r="{r}">{cells}</row>')
     text = sheet_xml.decode("utf-8")
-    text, n_data = re.subn(r"<sheetData\s*/>|<sheetData>.*?</sheetData>", "<sheetData>" + "".join(rows) + "</sheetData>",
-                           text, flags=re.S)
+    sheet_data = "<sheetData>" + "".join(rows) + "</sheetData>"
+    text, n_data = re.subn(r"<sheetData\s*/>|<sheetData>.*?</sheetData>", sheet_data, text, flags=re.S)
     text, n_dim = re.subn(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:B{len(entries)}" />', text)
     if n_data != 1 or n_dim != 1:
         raise AddinBuildError("加载项的配置表格式不对（缺少 sheetData 或 dimension）。")
@@ -211,7 +212,7 @@ def _rezip(parts: dict[str, bytes], order: list[str]) -> bytes:
     return out.getvalue()
 
 
-# --- The preconfigured add-in ------------------------------------------------------------------------------------------
+# --- The preconfigured add-in -----------------------------------------------------------------------------------------
 
 
 def build_preconfigured_addin(server_url: str, token: str | None = None, *, xlam: bytes | None = None) -> bytes:

@@ -106,6 +106,9 @@ class Row:
     cells: dict[str, Cell]
     level1: str  # carried down from the rows above when left empty (merged cells, group labels on first row only)
     level2: str
+    # The 三级指标 written on a blank template's slot: None when it is not (the name as it stands), "" for an empty
+    # slot (`指标1：`, `……`), else the name after the slot's `指标1：`. Worked out once, when the row is made.
+    slot_name: str | None = None
 
     def cell(self, key: str) -> Cell:
         return self.cells.get(key, EMPTY)
@@ -120,22 +123,18 @@ class Row:
     @property
     def label(self) -> str:
         """The 三级指标 as typed (without a template slot's `指标1：`), or the group it sits in when the name is empty."""
-        name = self.cells.get("name", EMPTY)
-        if not name.parsed.is_blank:
-            text = " ".join(str(name.value).split())
-            slot_name = indicator_name(text)
-            if slot_name is None:
-                return text
-            if slot_name:
-                return slot_name
+        if self.slot_name:
+            return self.slot_name
+        if self.slot_name is None:
+            name = self.cells.get("name", EMPTY)
+            if not name.parsed.is_blank:
+                return " ".join(str(name.value).split())
         return self.level2 or self.level1 or f"第{self.index + 1}行"
 
     @property
     def name_is_slot(self) -> bool:
         """The 三级指标 is only a template slot (`指标1：`, `……`): no name typed."""
-        name = self.cells.get("name")
-        return (name is not None and name.value.__class__ is str and not name.parsed.is_blank
-                and indicator_name(name.value) == "")
+        return self.slot_name == ""
 
     @property
     def has_content(self) -> bool:
@@ -144,7 +143,7 @@ class Row:
         for key in _CONTENT_KEYS:
             cell = cells.get(key)
             if cell is not None and cell.value is not None and not cell.parsed.is_blank:
-                if key == "name" and cell.value.__class__ is str and indicator_name(cell.value) == "":
+                if key == "name" and self.slot_name == "":
                     continue
                 return True
         return False
@@ -203,7 +202,9 @@ def _carry_down(form: Form) -> list[Row]:
             level1, level2 = l1, ""
         if l2:
             level2 = l2
-        rows.append(Row(index, cells, level1, level2))
+        name = cells.get("name")
+        value = name.value if name is not None else None
+        rows.append(Row(index, cells, level1, level2, indicator_name(value) if value.__class__ is str else None))
     return rows
 
 
@@ -316,7 +317,7 @@ def analyse_score_table_items(rows: list[Row], family: Family, policy: Policy, f
     items = [Item([row], row.number("weight"), row.number("score")) for row in rows if row.has_content]
     for item in items:
         row = item.first
-        rule = computable.get(label_key(row.label if not row.parsed("name").is_blank else ""))
+        rule = computable.get(label_key(row.slot_name if row.slot_name is not None else row.parsed("name").text))
         numerator = _figure(rule["numerator"], row, funding) if rule else None
         denominator = _figure(rule["denominator"], row, funding) if rule else None
         if rule and numerator is not None and denominator and denominator > 0 and item.weight is not None:
@@ -367,6 +368,8 @@ class Analysis:
     grade: str | None
     memo: dict = field(default_factory=dict)  # facts several checks derive alike, made once (checks._number_cells)
     weights_printed: bool = True  # the table has a 分值 column (湖北: no; its rows' weights cannot be checked)
+    # 二级指标 labels that print their points (`数量指标(10分)`): (label as printed, its cell, Σ 分值 of its rows)
+    level2_points: list[tuple[str, Cell, float]] = field(default_factory=list)
     goal_points: float | None = None  # the indicators' printed points when the form prints them (湖北 80)
 
     @property
@@ -381,12 +384,35 @@ class Analysis:
 _POINTS_IN_LABEL = re.compile(r"[(（]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
 
 
-def _printed_points(rows: list[Row], group_key: str) -> Cell | None:
-    """The points a group's label prints (`项目决策(10分)`, `产出指标（50分）`), as a cell at that label."""
+def _level1_labels(rows: list[Row]) -> list[Cell]:
+    """The 一级指标 cells that print points (`项目决策(10分)`, `产出指标（50分）`), in order."""
+    labels = []
     for row in rows:
         cell = row.cells.get("level1")
+        if cell is not None and cell.value.__class__ is str and "分" in cell.value:
+            labels.append(cell)
+    return labels
+
+
+def _level2_points(rows: list[Row], items: list[Item]) -> list[tuple[str, Cell, float]]:
+    """Each 二级指标 label printing its points (`数量指标(10分)`), with the 分值 of the rows under it."""
+    found = []
+    for row in rows:
+        cell = row.cells.get("level2")
         if cell is None or cell.value.__class__ is not str or "分" not in cell.value:
             continue
+        match = _POINTS_IN_LABEL.search(cell.value)
+        if match:
+            label = row.level2
+            weights = sum(item.weight or 0.0 for item in items
+                          if item.first.level2 == label and item.first.level1 == row.level1)
+            found.append((" ".join(cell.value.split()), Cell(float(match.group(1)), cell.ref), weights))
+    return found
+
+
+def _printed_points(labels: list[Cell], group_key: str) -> Cell | None:
+    """The points a group's label prints, as a cell at that label."""
+    for cell in labels:
         if _level1_matches(label_key(cell.value), group_key):
             match = _POINTS_IN_LABEL.search(cell.value)
             return Cell(float(match.group(1)), cell.ref) if match else None
@@ -415,6 +441,7 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
 
     groups = []
     level1_keys = [label_key(item.first.level1) for item in items]
+    pointed = _level1_labels(rows)
     for label, weight_key, subtotal_key in _group_weights(family):
         key = label_key(label)
         members = [item for item, level1 in zip(items, level1_keys) if _level1_matches(level1, key)]
@@ -423,7 +450,7 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
                             sum(item.weight or 0.0 for item in members),
                             round_score(sum(scores), policy.decimals) if scores else None,
                             form.subtotals.get(subtotal_key, Cell()) if subtotal_key else Cell(),
-                            _printed_points(rows, key) if members else None))
+                            _printed_points(pointed, key) if members and pointed else None))
 
     # A family whose layout prints no 分值 column, unless this form added one (a unit's own 权重 column).
     weights_printed = family.table.get("weights_printed", True) or any("weight" in row.cells for row in rows)
@@ -443,4 +470,5 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
         parts.append(execution)
     total = round_score(sum(parts), policy.decimals) if parts else None
     return Analysis(form, family, policy, rows, items, budget, funding, groups, total_weight, total,
-                    grade_of(total, policy), weights_printed=weights_printed, goal_points=goal_points)
+                    grade_of(total, policy), weights_printed=weights_printed, goal_points=goal_points,
+                    level2_points=_level2_points(rows, items) if weights_printed else [])

@@ -10,8 +10,9 @@ whole used range. A small zip can expand to hundreds of millions of cells. So be
   cells and the real extent from the cells' own `r` references (and merged ranges), not the `<dimension>` tag; and
   the shared strings.
 
-Every worksheet is scanned, not just the form's: openpyxl (--output, clear) loads them all, and `check` must refuse
-exactly what `--output` refuses. A template's other sheets are a few kB.
+The fast reader (check, summary) has the sheets it will read scanned, and calamine reads no other; openpyxl
+(--output, --in-place, clear) loads every sheet, so all are scanned for it. A form whose extra sheet is over budget
+is checked, and a copy of it is refused, each with a message naming the file and the limit.
 
 The limits are far above any real form (a form is at most a few thousand cells). Over a limit: one FormReadError,
 a Chinese sentence naming the file and the limit.
@@ -61,7 +62,7 @@ _CELL_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _CELL_REF_RE = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br\s*=\s*["']\$?([A-Za-z]{1,4})\$?(\d{1,9})["']""")
 # A merged range's far corner (after the colon, or its only cell).
 _MERGE_RE = re.compile(rb"""mergeCell\s+ref\s*=\s*["'](?:[^"':]*:)?\$?([A-Za-z]{1,4})\$?(\d{1,9})["']""")
-_ROW_OR_CELL_RE = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c)([\s/>][^>]*)?>")
+_ROW_OR_CELL_RE = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c)(\s[^>]*)?/?>")
 _R_ATTR_RE = re.compile(rb"""\br\s*=\s*["']\$?([A-Za-z]{0,4})\$?(\d{0,9})["']""")
 _MB = 2**20
 
@@ -77,17 +78,13 @@ def _size(n: float) -> str:
     return f"{n / _MB:.0f} MB" if n >= _MB else f"{n / 1024:.0f} KB"
 
 
-class _Refused(Exception):
-    pass
-
-
 def check_budget(data: bytes | zipfile.ZipFile, name: str, sheets: list[str] | None = None,
                  budget: Budget = DEFAULT_BUDGET) -> None:
     """Raise FormReadError (Chinese, naming `name` and the limit) when the workbook would cost more than `budget`.
 
-    `data` is the file's bytes or the open zip. `sheets` names the worksheets to scan (None: every worksheet; the
-    readers pass None so that check and --output refuse the same files). Parts are read in chunks: a bomb is refused
-    after at most one limit's worth of decompressed data."""
+    `data` is the file's bytes or the open zip. `sheets` names the worksheets to scan (None: every worksheet, as
+    openpyxl loads them all; the fast reader passes the sheets it will read). Parts are inflated in chunks: a bomb
+    is refused after at most one limit's worth of decompressed data."""
     checked_archive(data, name, sheets, budget)
 
 
@@ -113,10 +110,9 @@ def checked_archive(data: bytes | zipfile.ZipFile, name: str, sheets: list[str] 
             _scan_shared_strings(archive, name, budget)
         if sheets != []:
             _scan_sheets(archive, name, sheets, budget)
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError,
+            IndexError):
         # a damaged or encrypted part, an unsupported compression method: the readers would fail on it too
-        if isinstance(exc, FormReadError):
-            raise
         raise FormReadError(f"{name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，"
                             f"或重新获取文件。") from None
     return archive
@@ -143,8 +139,20 @@ def _too_big(name: str, what: str) -> FormReadError:
 
 
 def _check_directory(archive: zipfile.ZipFile, name: str, budget: Budget) -> None:
+    infos = archive.infolist()
+    if len(archive.NameToInfo) != len(infos):
+        # two parts of one name: zipfile takes the last, calamine's zip reader may take the first, and check and
+        # --output would read different workbooks from one file
+        raise FormReadError(f"{name}：压缩包中有重名的部件，文件已损坏或被改动过，无法可靠读取。请在 Excel 中打开后另存再试。")
     total = 0
-    for info in archive.infolist():
+    for info in infos:
+        if info.flag_bits & 1:  # an encrypted zip entry (not Excel's password, which makes an OLE file)
+            raise FormReadError(f"{name}：文件中的 {info.filename} 被加密，无法读取。请在 Excel 中另存为普通工作簿后再试。")
+        if info.filename.endswith((".xml", ".rels", ".vml")) and _declares_entities(archive, info, name, budget):
+            # XML entities: the billion-laughs bomb and external entities (XXE). calamine ignores a declaration it
+            # does not use and openpyxl (through defusedxml) refuses it: refuse it for both.
+            raise FormReadError(f"{name}：文件中的 {info.filename} 含有 XML 实体声明（DTD），Excel 不会这样保存，"
+                                f"可能是恶意构造的文件，未读取。")
         total += info.file_size
         if info.file_size > budget.max_part_bytes:
             raise _too_big(name, f"其中的 {info.filename} 解压后有 {_size(info.file_size)}"
@@ -154,6 +162,24 @@ def _check_directory(archive: zipfile.ZipFile, name: str, budget: Budget) -> Non
                                  f"（上限 {budget.max_ratio:g} 比 1），可能是“压缩炸弹”")
     if total > budget.max_uncompressed_bytes:
         raise _too_big(name, f"解压后共 {_size(total)}（上限 {_size(budget.max_uncompressed_bytes)}）")
+
+
+def _declares_entities(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: Budget) -> bool:
+    """An entity declaration sits in the prolog, before the root element. The first bytes decide for every part
+    Excel writes (no `<!` there); a part with a comment or DOCTYPE near its start is searched in full."""
+    data = getattr(archive, "_perfeval_data", None)
+    if data is not None and info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 1:
+        offset = info.header_offset
+        header = data[offset:offset + 30]
+        if len(header) == 30 and header[:4] == b"PK\x03\x04":
+            start = offset + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+            try:
+                head = zlib.decompressobj(-15).decompress(data[start:start + min(info.compress_size, 512)], 512)
+            except zlib.error:
+                head = b"<!"
+            if b"<!" not in head:
+                return False
+    return any(b"<!ENTITY" in chunk for chunk in _chunks(archive, info.filename, name, budget))
 
 
 def _worksheet_parts(archive: zipfile.ZipFile, sheets: list[str] | None) -> dict[str, str]:
@@ -266,15 +292,18 @@ def _decompressed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
         for at in range(0, len(raw), _CHUNK):
             yield bytes(raw[at:at + _CHUNK])
         return
+    # Fed 64 kB at a time: zlib copies the input it has not consumed yet (unconsumed_tail) on every call.
     inflate = zlib.decompressobj(-15)
-    pending = raw
-    while True:
+    position, pending = 0, b""
+    while not inflate.eof:
+        if not pending:
+            if position >= len(raw):
+                break
+            pending, position = raw[position:position + 65_536], position + 65_536
         chunk = inflate.decompress(pending, _CHUNK)
+        pending = inflate.unconsumed_tail
         if chunk:
             yield chunk
-        pending = inflate.unconsumed_tail
-        if inflate.eof or not pending and not chunk:
-            break
     if not inflate.eof:
         rest = inflate.flush()
         if rest:

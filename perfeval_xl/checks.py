@@ -17,7 +17,7 @@ from .analysis import Analysis, Item, Row, amount_of
 from .model import Cell, Issue
 from .policy import load_policy, shipped_policy_names
 from .scoring import TIER_LABELS, band_text, in_band, percent_text
-from .values import EXCEL_ERRORS, shown_number, shown_value, unit_as_typed
+from .values import EXCEL_ERRORS, label_key, shown_number, shown_value, unit_as_typed
 
 
 @dataclass(frozen=True)
@@ -381,12 +381,13 @@ def no_indicators(a: Analysis) -> Iterator[Finding]:
 
 @check("I301", "error", "指标行缺项", "三级指标 “自助终端机” 未填实际完成值")
 def indicator_row_incomplete(a: Analysis) -> Iterator[Finding]:
-    """A filled row lacks one of 三级指标, 年度指标值, 实际完成值 (standard form), or its 分值 where no block covers it."""
+    """A filled row lacks one of 三级指标, 年度指标值, 实际完成值 (standard form), or its 分值 where no block covers it.
+    Rows of a family's `judged_groups` (scorecard 项目决策 / 项目管理) need only 三级指标 and 分值."""
     needed = (("name", "三级指标"), ("target", "年度指标值"), ("actual", "实际完成值")) if _is_standard(a) else (("name", "三级指标"),)
-    judged = a.family.table.get("target_optional", [])
+    judged = a.family.table.get("judged_groups", [])  # scorecard 项目决策 / 项目管理: the evaluator's judgment
     for item, row in _scored_rows(a):
         missing = [label for key, label in needed if row.parsed(key).kind == "empty"
-                   and not (key == "target" and any(group in row.level1 for group in judged))]
+                   and not (key != "name" and judged and any(group in row.level1 for group in judged))]
         if row is item.first and item.weight is None and row.parsed("weight").kind == "empty" and a.weights_printed:
             missing.append("分值")
         if missing:
@@ -436,8 +437,10 @@ def unmet_without_reason(a: Analysis) -> Iterator[Finding]:
     """A quantitative indicator is not completed (or a qualitative one is not 达成) and 偏差原因分析及改进措施 is empty."""
     for _, r in _results(a):
         unmet = (r.quantitative is not None and not r.quantitative.completed) or r.tier in ("partial", "failed")
+        if not unmet:
+            continue
         reason = _reason_cell(a, r.row)
-        if unmet and reason is not None and _no_reason(reason):
+        if reason is not None and _no_reason(reason):
             yield Finding(reason.ref, f"指标“{r.row.label}”未完成年度指标值，请填写"
                                       f"{'偏差原因分析及改进措施' if reason is r.row.cells.get('reason') else _form_reason_label(a)}。")
 
@@ -578,12 +581,13 @@ def actual_without_unit(a: Analysis) -> Iterator[Finding]:
 def indicator_level_unknown(a: Analysis) -> Iterator[Finding]:
     """A scored row has no 一级指标 (so it counts toward no first-level weight) or an unknown one."""
     known = [entry["label"] for entry in a.family.table.get("level1", a.family.table.get("groups", []))]
+    known_keys = [label_key(k) for k in known]  # `产\n出\n指\n标\n(50分)`, printed one character a line, is 产出指标
     for item in a.items:
         level1 = item.first.level1
         if not level1:
             yield Finding(item.first.cell("level1").ref, f"指标“{item.first.label}”未填一级指标，无法计入一级指标分值合计；"
                                                          f"请从下拉列表选择（{'、'.join(known)}）。")
-        elif not any(k in level1 for k in known):
+        elif not any(k in level1 for k in known) and not any(k in label_key(level1) for k in known_keys):
             yield Finding(item.first.cell("level1").ref, f"一级指标“{level1}”不是 {'、'.join(known)} 之一，请核对。")
 
 
@@ -653,8 +657,8 @@ def _total_name(a: Analysis) -> str:
 
 @check("T408", "error", "一级指标标注的分值与其下各项分值之和不符", "项目决策(10分)，其下参考分值合计 12")
 def group_points_mismatch(a: Analysis) -> Iterator[Finding]:
-    """A first-level label prints its points (`项目决策(10分)`, `产出指标（50分）`) and the 分值 of its rows add up to
-    something else."""
+    """A first- or second-level label prints its points (`项目决策(10分)`, `产出指标（50分）`, `数量指标(10分)`) and the
+    分值 of its rows add up to something else."""
     if not a.weights_printed:
         return
     for group in a.groups:
@@ -665,6 +669,12 @@ def group_points_mismatch(a: Analysis) -> Iterator[Finding]:
         how = f"多 {shown_number(off)} 分" if off > 0 else f"少 {shown_number(-off)} 分"
         yield Finding(points.ref, f"{group.label}标注为 {shown_number(points.value)} 分，但其下各指标分值合计 "
                                   f"{shown_number(group.weight_sum)} 分，{how}；请核对分值或标注。")
+    for label, points, weight_sum in a.level2_points:
+        if weight_sum and abs(weight_sum - points.value) > 0.005:
+            off = weight_sum - points.value
+            how = f"多 {shown_number(off)} 分" if off > 0 else f"少 {shown_number(-off)} 分"
+            yield Finding(points.ref, f"{label}标注为 {shown_number(points.value)} 分，但其下各指标分值合计 "
+                                      f"{shown_number(weight_sum)} 分，{how}；请核对分值或标注。")
 
 
 @check("T407", "error", "指标得分合计超过目标分值", "年度绩效目标（80分），各指标得分合计 82")

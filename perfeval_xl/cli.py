@@ -96,15 +96,50 @@ def _text(value) -> str | None:
 
 
 def print_evaluation(path: Path, evaluation: Evaluation, show_info: bool) -> None:
+    for line in evaluation_lines(path, evaluation, show_info):
+        print(line)
+
+
+def evaluation_lines(path: Path, evaluation: Evaluation, show_info: bool) -> list[str]:
     sheet = evaluation.form.sheet
+    lines = []
     for issue in evaluation.issues:
         if issue.severity == "info" and not show_info:
             continue
         where = f"{path}:{sheet}!{issue.cell}" if issue.cell else f"{path}:{sheet}"
         shown = shown_number(issue.suggested) if isinstance(issue.suggested, float) else issue.suggested
         suggestion = f"（建议值：{shown}）" if issue.suggested not in (None, "") and "建议" not in issue.message else ""
-        print(f"{where}: {issue.code} {SEVERITY_LABEL[issue.severity]} {issue.message}{suggestion}")
-    print(f"{path}: {summary_line(evaluation)}")
+        lines.append(f"{where}: {issue.code} {SEVERITY_LABEL[issue.severity]} {issue.message}{suggestion}")
+    lines.append(f"{path}: {summary_line(evaluation)}")
+    return lines
+
+
+# From this many files on, `check` (without writing) reads them in worker processes under isolation.Limits, as
+# summary does: a file that makes a reader run away costs its line, not the run. Fewer run in this process, where
+# starting the workers would cost more than the check.
+ISOLATE_FROM = 8
+
+
+def check_for_cli(path: Path, policy: str | None, family: str | None, show_info: bool) -> tuple[dict, list[str]]:
+    """check's work on one file in a worker: its JSON record and its printed lines (an Evaluation does not pickle)."""
+    from .xlsx_io import check_file
+
+    evaluation = check_file(path, policy, family)
+    return evaluation_record(path, evaluation), evaluation_lines(path, evaluation, show_info)
+
+
+def _checked_in_workers(paths: list[Path], policy: str | None, family: str | None, show_info: bool) -> list:
+    from .isolation import LimitedPool
+
+    with LimitedPool(min(len(paths), os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(check_for_cli, path, policy, family, show_info, name=path.name) for path in paths]
+        outcomes = []
+        for future in futures:
+            try:
+                outcomes.append(future.result())
+            except Exception as exc:  # FormReadError (WorkerLimitError too) or a bug: handled per file below
+                outcomes.append(exc)
+    return outcomes
 
 
 def reason_without_name(message: str, path: Path) -> str:
@@ -140,8 +175,22 @@ def cmd_check(args) -> int:
         return EXIT_UNREADABLE
     status, records = EXIT_OK, []
     destinations: dict[Path, Path] = {}
+    isolated = None
+    if not (args.output or args.in_place) and len(paths) >= ISOLATE_FROM:
+        isolated = dict(zip(paths, _checked_in_workers(paths, args.policy, args.family, args.info)))
     for path in paths:
         try:
+            if isolated is not None:
+                outcome = isolated[path]
+                if isinstance(outcome, Exception):
+                    raise outcome
+                record, lines = outcome
+                if record["errors"] and status == EXIT_OK:
+                    status = EXIT_ERRORS
+                records.append(record)
+                if not args.json:
+                    print("\n".join(lines))
+                continue
             if args.output or args.in_place:
                 dest = Path(args.output) / path.name if args.output else path
                 if args.output and real_path(dest) == real_path(path):
@@ -212,7 +261,8 @@ def write_report(folder: Path, records: list[dict], quiet: bool = False) -> bool
     temp = folder / f".~{REPORT_NAME}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        temp.write_text(markdown_report(records), encoding="utf-8")
+        # errors="replace": a file name that is not valid text (bytes from another code page) must not stop the report
+        temp.write_text(markdown_report(records), encoding="utf-8", errors="replace")
         os.replace(temp, dest)
     except OSError as exc:
         if temp.parent.is_dir():
@@ -248,7 +298,7 @@ def cmd_clear(args) -> int:
             status = EXIT_UNREADABLE
             continue
         restored = cleared.restored
-        if restored or dest != path:
+        if cleared.had_marks or dest != path:
             where = f"，写入 {dest}" if dest != path else (f"（原文件备份为 {cleared.backup}）" if cleared.backup else "")
             print(f"{path}: 已清除校验标记，还原 {restored} 处单元格{where}")
             if cleared.lost:
@@ -326,11 +376,13 @@ def build_parser() -> argparse.ArgumentParser:
     policies.set_defaults(run=cmd_policies)
 
     from .addin_install import add_addin_parser
+    from .bundle import add_bundle_parser
     from .service.cli import add_serve_parser  # FastAPI and uvicorn are imported only when `serve` runs
     from .summary import add_summary_parser  # imported here: summary imports this module for its records
 
     add_summary_parser(sub)
     add_addin_parser(sub)
+    add_bundle_parser(sub)
     add_serve_parser(sub)
     return parser
 

@@ -190,6 +190,10 @@ def _gate(path: Path, budget, sheets_for) -> tuple[bytes, zipfile.ZipFile, list[
         raise FormReadError(_TRUNCATED.format(name=path.name)) from None
     except Exception:  # noqa: BLE001  XML that no parser of ours reads (a DTD, broken markup): openpyxl fails too
         raise FormReadError(_CORRUPT.format(name=path.name)) from None
+    missing = [sheet for sheet, part in parts.items() if part not in package.NameToInfo]
+    if missing:  # both readers fail on it, each in its own words: say it once, the same way
+        raise FormReadError(f"{path.name}：工作表“{missing[0]}”的内容在文件中缺失，文件已损坏。请在 Excel 中用“打开并修复”"
+                            f"后另存，或重新获取文件。")
     wanted = sheets_for(names, list(parts)) if sheets_for else None
     checked_archive(package, path.name, wanted or None, budget, directory=False)
     return data, package, wanted or None
@@ -209,9 +213,8 @@ def _open_zip(data: bytes, name: str) -> zipfile.ZipFile:
 def _read_checked(path: Path, max_bytes: int | None = None) -> bytes:
     """The whole file, read once: a regular file (a symlink only to one), never a FIFO, device or socket, which
     would block or never end. Opened without blocking and checked on the open handle, so a file swapped for a FIFO
-    after the check cannot hang us either. The first bytes are checked before the rest is read, so a large file of
-    another kind is not read whole; a file over `max_bytes` is not read at all, and one that changes while it is
-    read is refused (a half-copied file would otherwise read as damaged, or as something it is not)."""
+    after the check cannot hang us either. A file over `max_bytes` is not read at all, and one that changes while it
+    is read is refused (a half-copied file would otherwise read as damaged, or as something it is not)."""
     _check_path(path)
     try:
         fd = os.open(path, _READ_FLAGS)
@@ -226,9 +229,8 @@ def _read_checked(path: Path, max_bytes: int | None = None) -> bytes:
             raise FormReadError(f"{path.name}：文件大小 {size / 2**20:.0f} MB，超过本工具的上限 "
                                 f"{max_bytes / 2**20:.0f} MB。自评表通常只有几十 KB；请确认是否选错了文件，"
                                 f"或删去无关的工作表和图片后另存再试。")
-        _check_start(os.read(fd, 8), path)
-        os.lseek(fd, 0, os.SEEK_SET)
-        data = os.read(fd, size + 1)  # one more than it should have: a file that grew shows
+        data = os.read(fd, size + 1)  # one more than it should have: a file that grew shows (size is at most max_bytes)
+        _check_start(data[:8], path)
         while len(data) < size and (more := os.read(fd, size + 1 - len(data))):  # a pipe-like file system
             data += more
         after = os.fstat(fd)
@@ -289,7 +291,7 @@ def _check_start(head: bytes, path: Path) -> None:
         try:
             with olefile.OleFileIO(str(path)) as ole:
                 encrypted = ole.exists("EncryptionInfo") or ole.exists("EncryptedPackage")
-        except OSError:
+        except Exception:  # noqa: BLE001  a damaged OLE file (olefile raises OSError, ValueError…): still not .xlsx
             encrypted = False
         if encrypted:
             raise FormReadError(f"{name}：工作簿设置了打开密码，无法读取。请在 Excel 中取消密码（文件→信息→保护工作簿→用密码进行加密，清空密码）后另存。")
@@ -552,6 +554,7 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
             sheet = workbook.get_sheet_by_name(sheet_name)
             values = [[None if v == "" else v for v in row] for row in sheet.to_python(skip_empty_area=False)]
             merged = [(top, left, bottom, right) for (top, left), (bottom, right) in (sheet.merged_cell_ranges or [])]
+            _hide_covered(values, merged)
             sheets[sheet_name] = Grid(sheet_name, values, merged)
         errors_by_sheet = _error_cells(package, {n: p for n, p in parts.items() if n in sheets})
         for sheet_name, errors in errors_by_sheet.items():
@@ -563,6 +566,16 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
     except Exception:  # calamine reports corrupt parts as generic errors (English, and about XML, not the form)
         raise FormReadError(_CORRUPT.format(name=path.name)) from None
     return GridBook(sheets, names, path.name)
+
+
+def _hide_covered(values: list[list[Any]], merged: list[tuple[int, int, int, int]]) -> None:
+    """A value in a merged range's covered cells (not its top-left one) is read as empty: Excel shows only the
+    top-left value, and openpyxl drops the others on loading, so both readers read the same form."""
+    for top, left, bottom, right in merged:
+        for row in range(top, min(bottom, len(values) - 1) + 1):
+            line = values[row]
+            for col in range(left if row > top else left + 1, min(right, len(line) - 1) + 1):
+                line[col] = None
 
 
 _XML_DECLARATION_RE = re.compile(r"""^\s*<\?xml[^>]*?\?>""")
@@ -610,6 +623,9 @@ def _recoded_to_utf8(package: zipfile.ZipFile) -> bytes | None:
 def grids_from_openpyxl(workbook, values_workbook=None, source: str = "") -> GridBook:
     """A GridBook from an openpyxl workbook loaded with formulas; `values_workbook` (data_only) supplies the cached
     results of formula cells when given."""
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    formula_types = (ArrayFormula, DataTableFormula)
     sheets = {}
     for ws in workbook.worksheets:
         vs = values_workbook[ws.title] if values_workbook is not None else None
@@ -617,11 +633,12 @@ def grids_from_openpyxl(workbook, values_workbook=None, source: str = "") -> Gri
         for r, row in enumerate(ws.iter_rows(values_only=True)):
             out = []
             for c, value in enumerate(row):
-                if isinstance(value, str) and value.startswith("="):
+                if isinstance(value, str) and value.startswith("=") or isinstance(value, formula_types):
+                    # an array or data-table formula is a formula too: its value is the cached one, as calamine reads
                     formulas.add((r, c))
                     value = vs.cell(r + 1, c + 1).value if vs is not None else None
                 elif value is not None and not isinstance(value, (str, int, float, bool)) and hasattr(value, "text"):
-                    value = str(value.text)  # array formulas and rich text
+                    value = str(value.text)  # rich text
                 out.append(_clean(value))
             values.append(out)
         merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]

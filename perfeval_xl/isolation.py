@@ -31,7 +31,7 @@ from typing import Any, Callable
 from .grid import FormReadError
 
 # Imported once in the fork server, so each new worker starts with them loaded (a replaced worker costs a fork).
-_PRELOAD = ["perfeval_xl.xlsx_io", "perfeval_xl.summary", "python_calamine", "openpyxl"]
+_PRELOAD = ["perfeval_xl.xlsx_io", "perfeval_xl.summary", "python_calamine"]  # not openpyxl: checks never need it
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,10 @@ class WorkerLimitError(FormReadError):
 
 
 def _limit_memory(memory_bytes: int) -> None:
-    import resource
-
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits; the wall clock still applies (a Job Object would be the equivalent)
+        return
     try:
         resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
     except (ValueError, OSError):  # a hard limit below ours already applies: keep it
@@ -67,15 +69,22 @@ def _limit_memory(memory_bytes: int) -> None:
 
 
 def _worker_main(conn, memory_bytes: int) -> None:
-    """A worker's loop: receive (func, args), send ("ok", result) / ("error", exception) / ("memory", None)."""
+    """A worker's loop: say it is ready, then receive (func, args), send ("ok", result) / ("error", exception) /
+    ("memory", None)."""
     _limit_memory(memory_bytes)
+    conn.send(("ready", None))
     while True:
         try:
-            task = conn.recv()
+            task = conn.recv()  # unpickling imports func's module: our own code, not the file's work
         except (EOFError, OSError):
             return
+        except Exception as exc:  # noqa: BLE001  func's module cannot be imported here: the caller's mistake
+            conn.send(("started", None))
+            conn.send(("error", exc))
+            continue
         if task is None:
             return
+        conn.send(("started", None))  # the wall clock starts now
         func, args = task
         try:
             answer = ("ok", func(*args))
@@ -94,12 +103,28 @@ def _worker_main(conn, memory_bytes: int) -> None:
             conn.send(("error", RuntimeError(f"{type(exc).__name__}: {answer[0]} could not be sent back")))
 
 
+# How long a new worker may take to start, and to take a task in (unpickling a task imports its function's module).
+# A cold fork server imports the readers first, which on a loaded machine takes seconds: that is our code's time, not
+# the file's, so it does not count against the task's wall-clock limit.
+STARTUP_SECONDS = 120.0
+
+
 class _Worker:
     def __init__(self, context, memory_bytes: int):
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_worker_main, args=(child, memory_bytes), daemon=True)
         self.process.start()
         child.close()
+        self.ready = False
+
+    def wait_ready(self) -> bool:
+        """True once the worker has said it is ready (waiting up to STARTUP_SECONDS the first time)."""
+        if not self.ready:
+            try:
+                self.ready = self.conn.poll(STARTUP_SECONDS) and self.conn.recv()[0] == "ready"
+            except (EOFError, OSError):
+                self.ready = False
+        return self.ready
 
     def kill(self) -> None:
         try:
@@ -196,6 +221,9 @@ class LimitedPool:
                 worker.stop()
 
     def _run(self, worker: _Worker, func, args, name: str) -> tuple[_Worker | None, tuple[str, Any]]:
+        if not worker.wait_ready():  # the worker could not even start (no memory for it, fork failed)
+            worker.kill()
+            return None, ("error", WorkerLimitError(name, self.limits, "memory"))
         try:
             worker.conn.send((func, args))
         except (BrokenPipeError, ConnectionResetError, EOFError, OSError):
@@ -203,6 +231,13 @@ class LimitedPool:
             return None, ("error", WorkerLimitError(name, self.limits, "memory"))
         except Exception as exc:  # func or args cannot be pickled: the caller's mistake, the worker is fine
             return worker, ("error", exc)
+        try:
+            started = worker.conn.poll(STARTUP_SECONDS) and worker.conn.recv()[0] == "started"
+        except (EOFError, OSError, ConnectionResetError):
+            started = False
+        if not started:
+            worker.kill()
+            return None, ("error", WorkerLimitError(name, self.limits, "memory"))
         if not worker.conn.poll(self.limits.seconds):
             worker.kill()
             return None, ("error", WorkerLimitError(name, self.limits, "time"))

@@ -27,6 +27,7 @@ from typing import Any, Iterable
 from openpyxl.utils import get_column_letter
 
 from .grid import parse_ref
+from .values import indicator_name
 
 DIGIT_WIDTH_PX = 7  # Excel's width unit: the default font's widest digit at 96 dpi (宋体 11, Calibri 11)
 COLUMN_PADDING_PX = 5  # Excel adds this to width × digit width
@@ -179,13 +180,18 @@ def spare_rows(rows: Iterable[dict[str, Any]]) -> list[int]:
     """The 1-based rows of a form's table (model.Form.rows) in which nothing is typed: empty template slots.
 
     A slot whose cells hold only the template's formulas counts as empty too: they show nothing until a row is
-    filled in."""
+    filled in; so does one whose 三级指标 is only the official blank template's slot text (`指标1：`, `……`)."""
     spare = []
     for row in rows:
-        cells = [cell for cell in row.values() if cell.ref]
-        if cells and all(cell.is_formula or cell.parsed.is_blank for cell in cells):
-            spare.append(parse_ref(cells[0].ref)[0] + 1)
+        cells = [(key, cell) for key, cell in row.items() if cell.ref]
+        if cells and all(cell.is_formula or cell.parsed.is_blank or (key == "name" and _slot_text(cell.value))
+                         for key, cell in cells):
+            spare.append(parse_ref(cells[0][1].ref)[0] + 1)
     return spare
+
+
+def _slot_text(value: Any) -> bool:
+    return isinstance(value, str) and indicator_name(value) == ""
 
 
 def hide_spare_rows(ws, rows: Iterable[int]) -> list[int]:

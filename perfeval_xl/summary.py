@@ -632,9 +632,10 @@ def _save(wb, sheets: list[RowSheet], dest: Path) -> None:
             rels_name = posixpath.join(posixpath.dirname(name), "_rels", posixpath.basename(name) + ".rels")
             rels = parts[rels_name].decode("utf-8") if rels_name in parts else None
             xml, rels = sheet.finish(parts[name].decode("utf-8"), rels)
-            parts[name] = xml.encode("utf-8")
+            # "replace": a file name that is not valid text (bytes from another code page) shows as "?", never stops us
+            parts[name] = xml.encode("utf-8", "replace")
             if rels is not None:
-                parts[rels_name] = rels.encode("utf-8")
+                parts[rels_name] = rels.encode("utf-8", "replace")
         with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as dst:
             for name, data in parts.items():  # fixed entry times: same data, same bytes
                 entry = zipfile.ZipInfo(name, date_time=FIXED_TIME)

@@ -132,6 +132,7 @@ def _normalise_unit(unit: str, number: float) -> tuple[str, float]:
     return unit, number
 
 
+@lru_cache(maxsize=16384)
 def convert_money(number: float, unit: str, into: str) -> float:
     """An amount from one money unit into another, in decimal arithmetic: 387664.62 元 is 38.766462 万元, not the
     float product 38.766462000000004."""
@@ -230,14 +231,25 @@ _PLACEHOLDER = re.compile(r"^(?:指标\s*[0-9０-９一二三四五六七八九�
                           re.DOTALL)
 
 
-@lru_cache(maxsize=16384)
+_SLOT_STARTS = frozenset("指….。．")
+
+
 def indicator_name(text: str) -> str | None:
     """The name in a 三级指标 text written on a template slot: `指标1：工程质量合格` → `工程质量合格`; `指标1：`, `……`,
-    `...` → "" (an empty slot); None when the text is not written on a slot (it is the name as it stands)."""
+    `...`, `指标1:/` → "" (an empty slot); None when the text is not written on a slot (it is the name as it stands)."""
+    stripped = text.lstrip()
+    if not stripped or stripped[0] not in _SLOT_STARTS:  # most names: decided without the pattern
+        return None
+    return _slot_name(stripped)
+
+
+@lru_cache(maxsize=16384)
+def _slot_name(text: str) -> str | None:
     match = _PLACEHOLDER.match(" ".join(text.split()))
     if match is None:
         return None
-    return (match.group("name") or "").strip()
+    name = (match.group("name") or "").strip()
+    return "" if name in NOT_APPLICABLE else name  # `指标1:/`: the slot marked 'not applicable' is still empty
 
 
 @lru_cache(maxsize=16384)
@@ -333,7 +345,10 @@ def _comparable_money(target: Parsed, actual: Parsed) -> tuple[float, float] | N
             return t, actual.number
         if actual.unit != "万元":
             return None
-        a = actual.typed_number if actual.typed_unit == scale else convert_money(actual.number, "万元", scale)
+        if actual.typed_unit == scale:
+            a = actual.typed_number
+        else:
+            a = actual.number if scale == "万元" else convert_money(actual.number, "万元", scale)
         return t, a
     if target.unit:
         return None

@@ -105,6 +105,8 @@ def _load_openpyxl(path: Path):
             values = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
     except FormReadError:
         raise
+    except (zipfile.BadZipFile, EOFError):  # a part that does not unpack (CRC, cut short): said as the fast reader does
+        raise FormReadError(f"{path.name}：文件已损坏或不完整（可能下载或拷贝中断），无法打开。请重新获取文件。") from None
     except Exception:
         raise FormReadError(f"{path.name}：文件内容已损坏，无法读取。请在 Excel 中用“文件→打开→打开并修复”修复后另存，"
                             f"或重新获取文件。") from None
@@ -386,6 +388,7 @@ class Cleared:
     restored: int  # cells emptied or given their fill back
     backup: Path | None = None  # the copy of the file that was at the destination, when one was made
     lost: list[str] = field(default_factory=list)  # what the cleared copy does not carry (an --output copy only)
+    had_marks: bool = True  # the file held our 校验结果 sheet (a form with no issue may still have had nothing to restore)
 
 
 def clear_workbook(path: Path, dest: Path, backup: bool = True) -> int:
@@ -404,7 +407,7 @@ def clear_file(path: Path, dest: Path, backup: bool = True) -> Cleared:
     openpyxl_reads_every_number()
     workbook, values_workbook = _load_openpyxl(path)
     if RESULTS_SHEET not in workbook.sheetnames:
-        return Cleared(0)
+        return Cleared(0, had_marks=False)
     dropped = content_openpyxl_drops(path)
     if dropped and in_place:
         raise FormWriteError(_loss_refusal(path, dropped))

@@ -276,6 +276,8 @@ def test_server_mode_posts_the_form_sheets_to_the_entry_route(ribbon_vba):
     sheets = _proc(ribbon_vba, "SheetsToSend")
     assert "Split(AddinSetting(KEY_FORM_NAMES), \",\")" in sheets
     assert "nm.RefersToRange.Worksheet.Name" in sheets
+    assert 'If Mid$(nm.Name, InStrRev(nm.Name, "!") + 1) = marker Then ours = True' in sheets  # as tests/
+    # test_xlwings_protocol.py's addin_include models it: a sheet-scoped "Sheet!Name" counts by its Name
     assert 'SheetsToSend = Mid$(list & "," & AddinSetting(KEY_RESULTS_SHEET), 2)' in sheets
     new_form = _proc(ribbon_vba, "OpenFormFromServer")
     assert "request.Resource = AddinSetting(KEY_TEMPLATE)" in new_form
@@ -287,9 +289,9 @@ def test_local_mode_checks_python_before_running_it(ribbon_vba, vba):
     assert run.index("problem = MissingPython()") < run.index("RunPython ")
     assert re.search(r'If problem <> "" Then\s+MsgBox problem, vbExclamation, AppTitle\(\)\s+Exit Sub', run)
     # No workbook (new form, help): a scratch workbook for xlwings' RunPython, closed again afterwards.
-    assert re.search(r"If ActiveWorkbook Is Nothing Then.*Set scratch = Workbooks.Add.*End If\s+On Error GoTo CleanUp"
+    assert re.search(r"If ActiveWorkbook Is Nothing Then.*Set scratch = Workbooks.Add.*End If\s+On Error GoTo AfterPython"
                      r"\s+RunPython", run, re.S)
-    assert "scratch.Close SaveChanges:=False" in run.split("CleanUp:")[1]
+    assert "scratch.Close SaveChanges:=False" in run.split("AfterPython:")[1]
     # The check reads the interpreter as xlwings' RunPython does and tests it with the same FileExists that
     # ExecuteWindows uses before its English "Could not find Interpreter!".
     xlwings = vba[1]["xlwings"]
@@ -306,6 +308,61 @@ def test_local_mode_checks_python_before_running_it(ribbon_vba, vba):
     assert 'If ActiveWorkbook Is Nothing Then source = "user"' in missing
     assert 'If source = "" Or source = "directory" Then' in _proc(xlwings, "GetConfig")
     assert '"\\WindowsApps"' in _proc(ribbon_vba, "OnPath")
+
+
+# What RibbonPerfevalXL may use besides its own and the project's names: VBA keywords, statements and functions,
+# Excel's and Office's globals and types. A name outside all of these is a compile error in Excel ("Sub or Function
+# not defined", "Variable not defined" under Option Explicit), which would stop every button.
+VBA_BUILTINS = set("""
+    Access And Application As Attribute Binary Boolean ByVal Byte Case Close Const Dim Do Each Else ElseIf End Err
+    Exit Explicit False For Function GoTo If In Integer Is Loop Long Name New Next Not Nothing On Open Option Or
+    Private Public Put Resume Select Set Step String Sub Then To True Variant While Write Error Kill
+    CStr ChrW Environ FreeFile InStr InStrRev Left Len Mid MsgBox Replace Right Split Trim UCase Val
+    vbCritical vbExclamation vbLf vbTextCompare
+    ActiveWorkbook ThisWorkbook Workbooks Workbook Worksheet IRibbonControl VB_Name
+""".split())
+
+
+def _vba_code(source: str) -> str:
+    """The source without comments and string contents."""
+    lines = []
+    for line in source.splitlines():
+        out, quoted = "", False
+        for ch in line:
+            if ch == '"':
+                quoted = not quoted
+            if ch == "'" and not quoted:
+                break
+            out += ch
+        lines.append(out)
+    return re.sub(r'"[^"\n]*"', '""', "\n".join(lines))
+
+
+def test_ribbon_module_uses_only_names_that_exist(vba):
+    """Static stand-in for Excel's compiler: every identifier in RibbonPerfevalXL is declared there (procedure,
+    constant, variable, parameter, label), public in another module of the add-in, or a VBA/Excel built-in."""
+    _project, sources = vba
+    code = _vba_code(sources[build_addin.RIBBON_MODULE])
+    own = set(re.findall(r"\b(?:Sub|Function|Const)\s+(\w+)", code))
+    own |= set(re.findall(r"^(\w+):\s*$", code, re.M))  # labels
+    for line in re.findall(r"^\s*Dim (.*)$", code, re.M):
+        own |= set(re.findall(r"(?:^|,)\s*(\w+)(?:\(\))?\s+As\b", line))
+    for params in re.findall(r"\b(?:Sub|Function)\s+\w+\(([^)]*)\)", code):
+        own |= {p.split()[-3 if " As " in p else -1] for p in (x.replace("ByVal ", "").strip() for x in
+                                                              params.split(",")) if p}
+    others = set()
+    for module, text in sources.items():
+        if module == build_addin.RIBBON_MODULE:
+            continue
+        others.add(module)  # class modules are types
+        body = _vba_code(text)
+        others |= set(re.findall(r"^(?:Public[ \t]+)?(?:Function|Sub|Const|Enum)[ \t]+(\w+)", body, re.M | re.I))
+    used = set(re.findall(r"(?<![.\w])([A-Za-z_]\w*)\b(?!\s*:=)", code)) - {"_"}
+    unknown = used - own - others - VBA_BUILTINS
+    assert unknown == set()
+    # And the check can fail: a misspelt call is reported.
+    misspelt = set(re.findall(r"(?<![.\w])([A-Za-z_]\w*)\b", "AddinSettings(KEY_SERVER)"))
+    assert misspelt - own - others - VBA_BUILTINS == {"AddinSettings"}
 
 
 def _defined_names(path: Path) -> set[str]:
@@ -527,8 +584,9 @@ def test_dir_stream_differs_from_the_template_only_where_intended(parts, templat
 
 def test_libreoffice_imports_the_same_vba_project(parts, tmp_path):
     """A third, independent reader: LibreOffice's VBA import (its own CFB and MS-OVBA code, in C++) finds the library
-    PerfevalXL with all twelve modules, Dictionary and VBA-Web's four classes as class modules. LibreOffice will not open an add-in, so the
-    package is relabelled as a macro-enabled workbook first (content type only; the parts are unchanged)."""
+    PerfevalXL with all twelve modules, Dictionary and VBA-Web's four classes as class modules. LibreOffice will not
+    open an add-in, so the package is relabelled as a macro-enabled workbook first (content type only; the parts are
+    unchanged)."""
     import subprocess
 
     from lo import soffice

@@ -114,3 +114,28 @@ def test_worker_limit_error_is_a_form_read_error_and_pickles():
     assert isinstance(error, FormReadError)
     assert str(pickle.loads(pickle.dumps(error))) == str(error)
     assert "超出时间限制（10 秒）" in str(error)
+
+
+def test_check_on_many_files_reads_them_in_workers_and_keeps_their_order(tmp_path):
+    """From cli.ISOLATE_FROM files on, check reads in LimitedPool workers: same lines, same order, same exit codes."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from perfeval_xl.cli import ISOLATE_FROM
+
+    folder = tmp_path / "一批"
+    folder.mkdir()
+    names = [f"{i:02d}-表.xlsx" for i in range(ISOLATE_FROM)]
+    for name in names:
+        shutil.copyfile(EXAMPLE, folder / name)
+    os.mkfifo(folder / "05-管道.xlsx")  # sorts among them; never opened
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(EXAMPLE.parents[1]), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-m", "perfeval_xl.cli", "check", str(folder)], capture_output=True,
+                         text=True, encoding="utf-8", env=env, timeout=300)
+    assert run.returncode == 2, run.stderr
+    verdicts = [line for line in run.stdout.splitlines() if "总分" in line or "无法读取" in line]
+    assert [Path(line.split(": ", 1)[0]).name for line in verdicts] == sorted([*names, "05-管道.xlsx"])
+    assert "05-管道.xlsx: 无法读取：这是一个管道（FIFO）" in run.stdout
+    assert all("总分 72.62" in line for line in verdicts if "管道" not in line)

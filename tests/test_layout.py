@@ -366,6 +366,53 @@ def test_a_scorecard_whose_figures_add_up_has_no_error(tmp_path):
     assert evaluation.total == 94 and _codes(evaluation, "error") == set()
 
 
+@pytest.mark.parametrize("title", ["邵阳市住房公积金管理中心部门项目支出绩效自评表", "2023年度财政项目绩效自评表"])
+def test_a_standard_form_under_another_family_s_title_stays_standard(tmp_path, title):
+    """Titles are no proof: the standard layout printed under a scorecard's or a 湖北 form's title is read as standard
+    (its table has 年度指标值 and 分值, its money block 全年预算数), and seed 004 keeps its figures."""
+    from layouts import seed_004_data
+
+    data = seed_004_data()
+    data["title"] = title
+    path = tmp_path / "title.xlsx"
+    write_seed_004_printed(path, data)
+    evaluation = _evaluate(_calamine(path))
+    assert evaluation.form.family == "standard"
+    assert (evaluation.execution_score, evaluation.total, evaluation.grade) == (2.62, 72.62, "中")
+
+
+def test_sichuan_2023_form_reads_with_its_header_synonyms(tmp_path):
+    """四川 部门预算项目支出绩效自评表 (510000_0013zp, the 青神 2023 form of tests/corpus): 年初预算 / 调整后预算数 /
+    预算执行数 / 预算执行率 / 权重 in the money block, 总额 / 其中:财政资金 rows, and 完成值 / 权重 in the table: synonyms
+    in families/standard.toml, no layout of its own."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["部门预算项目支出绩效自评表(2023年度)"])
+    ws.append(["项目名称", None, "51000021R000000019951-工资性支出"])
+    ws.append(["主管部门", None, "青神县发展和改革局本级"])
+    ws.append(["实施单位\n(盖章)", None, "青神县发展和改革局"])
+    ws.append(["预算执行情况(10分)", "年度预算数(万元)", None, "年初预算", "调整后预算数", "预算执行数", "预算执行率", "权重",
+               "得分", "原因"])
+    ws.append([None, "总额", None, 238.93, 251.89, 251.89, "100.00%", 10, None, "1.预算执行率=预算执行数/调整后预算数"])
+    ws.append([None, "其中:财政资金", None, 238.93, 251.89, 251.89, "100.00%", "/", "/"])
+    ws.append(["绩效指标(90分)", "一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位", "完成值", "权重", "得分",
+               "未完成原因分析"])
+    ws.append([None, "产出指标", "数量指标", "发放(缴纳)覆盖率", "=", 100, "%", None, 60])
+    ws.append([None, "效益指标", "社会效益指标", "足额保障率(参保率)", "=", 100, "%", None, 30])
+    ws.append(["合计", None, None, None, None, None, None, None, 100])
+    path = tmp_path / "青神.xlsx"
+    wb.save(path)
+    evaluation = _evaluate(_calamine(path))
+    form = evaluation.form
+    assert form.family == "standard"
+    assert form.budget["total"]["annual"].ref == "E6" and form.budget["current"]["executed"].ref == "F7"
+    # 预算执行率 251.89 / 251.89 = 100 % → 权重 10 × 100 % = 10 (得分 left blank).
+    assert evaluation.execution_rate == 1.0 and evaluation.execution_score == 10
+    # 权重 10 + 60 + 30 = 100: no T401. Both rows lack their 完成值 (H9, H10): the real gaps.
+    assert "T401" not in _codes(evaluation)
+    assert [(i.code, i.cell) for i in evaluation.issues if i.severity == "error"] == [("I301", "H9"), ("I301", "H10")]
+
+
 # --- check --explain-layout -----------------------------------------------------------------------------------
 
 
@@ -582,3 +629,16 @@ def test_recognition_time_grows_linearly(tmp_path):
     t_large = min(seconds(16_000, f"l{i}") for i in range(2))
     assert t_large < 8 * t_small * 3 + 0.05  # 8× the cells: linear, far from quadratic (64×)
     assert t_large < 10.0
+
+
+def test_empty_template_slots_are_spare_rows_of_a_scored_copy():
+    """The scored copy keeps empty indicator slots off the page (print_layout.spare_rows): a `指标2：` or `……` slot
+    with nothing typed is one of them; `指标1：工程质量合格` is an indicator and stays."""
+    from perfeval_xl.model import Cell
+    from perfeval_xl.print_layout import spare_rows
+
+    rows = [{"name": Cell("指标1：工程质量合格", "C10"), "target": Cell(None, "D10")},
+            {"name": Cell("指标2：", "C11"), "target": Cell(None, "D11"), "weight": Cell("—", "E11")},
+            {"name": Cell("……", "C12"), "target": Cell(None, "D12")},
+            {"name": Cell("指标3：", "C13"), "target": Cell("≥5台", "D13")}]
+    assert spare_rows(rows) == [11, 12]

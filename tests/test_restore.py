@@ -124,3 +124,37 @@ def test_cells_that_stay_unwritten_are_listed_in_the_results_sheet(tmp_path):
     run = cli("check", infinite, "--output", tmp_path / "out2")
     ws = openpyxl.load_workbook(tmp_path / "out2" / infinite.name)["校验结果"]
     assert any(row[3] == "H15" and "1e999" in row[4] for row in ws.iter_rows(values_only=True) if row[1] == "提示")
+
+
+def test_every_kind_of_fill_is_written_to_the_state_and_read_back_equal():
+    from openpyxl.styles import GradientFill, PatternFill
+    from openpyxl.styles.colors import Color
+
+    from perfeval_xl.xlsx_io import fill_from_text, fill_text
+
+    fills = [PatternFill(), PatternFill("solid", fgColor="FFFFF2CC", bgColor="FFF2F2F2"),
+             PatternFill("solid", fgColor="00FFF2CC"), PatternFill("solid", fgColor=Color(theme=4, tint=0.3999755851924192)),
+             PatternFill("solid", fgColor=Color(indexed=13), bgColor=Color(indexed=64)),
+             PatternFill("darkTrellis", fgColor=Color(auto=True), bgColor=Color(theme=0, tint=-0.5)),
+             GradientFill(stop=("FFFFFF", "4F81BD"), degree=90)]
+    for fill in fills:
+        text = fill_text(fill)
+        assert "\n" not in text and fill_from_text(text) == fill, text
+    assert fill_from_text("FFF2CC") is None and fill_from_text("pattern|solid|rgb:nonsense") is None
+
+
+def test_a_results_sheet_written_before_the_whole_fill_was_kept_still_clears(tmp_path):
+    """Sheets written by the previous version have no 原填充 column: clear falls back to 原底色 (a colour)."""
+    example = REPO / "examples" / "邵阳-信息化建设专项经费-2023.xlsx"
+    form = tmp_path / example.name
+    shutil.copyfile(example, form)
+    assert cli("check", form, "--in-place").returncode == 1
+    wb = openpyxl.load_workbook(form)
+    ws = wb["校验结果"]
+    header = next(row for row in ws.iter_rows() if row[0].value == "单元格" and row[3].value == "原底色")
+    assert header[5].value == "原填充"
+    for row in ws.iter_rows(min_row=header[0].row):
+        row[5].value = None  # as the previous version wrote it: five columns
+    wb.save(form)
+    assert cli("clear", form).returncode == 0
+    assert differences(example, form) == []  # the example's fills are plain solid colours: the colour is enough

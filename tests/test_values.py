@@ -500,6 +500,8 @@ SLOT_NAMES = [
     ("…", ""),
     ("...", ""),
     ("指标1：工程质量合格", "工程质量合格"),
+    ("指标1:/", ""),  # a slot marked 'not applicable' is still an empty slot
+    ("指标1：—", ""),
     ("指标2: 群众满意度", "群众满意度"),
     ("工程质量合格", None),  # not written on a slot: the name as it stands
     ("指标完成率", None),

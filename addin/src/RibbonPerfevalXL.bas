@@ -98,7 +98,7 @@ Private Function SheetsToSend(wb As Workbook) As String
     markers = Split(AddinSetting(KEY_FORM_NAMES), ",")
     For Each nm In wb.Names
         For Each marker In markers
-            If nm.Name = marker Then ours = True
+            If Mid$(nm.Name, InStrRev(nm.Name, "!") + 1) = marker Then ours = True ' sheet scope: Sheet!Name
         Next marker
     Next nm
     If Not ours Then Exit Function
@@ -163,9 +163,9 @@ Private Sub RunLocally(entry As String)
         Application.ScreenUpdating = False
         Set scratch = Workbooks.Add
     End If
-    On Error GoTo CleanUp
+    On Error GoTo AfterPython
     RunPython "import perfeval_xl; perfeval_xl." & entry & "()"
-CleanUp:
+AfterPython:
     errNumber = Err.Number
     errSource = Err.Source
     errDescription = Err.Description
