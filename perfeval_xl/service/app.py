@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import tempfile
 from contextlib import ExitStack, asynccontextmanager
 from importlib import resources
@@ -22,6 +24,18 @@ from .settings import Settings
 log = logging.getLogger("perfeval_xl.service")
 
 
+async def _start_workers(pool: LimitedPool, workers: int, seconds: float = 120.0) -> None:
+    """Start every worker before the first request: the first clerk does not wait for it, and a pool that cannot
+    start its processes (no fork server socket, no memory) stops the service at start instead of leaving every
+    request waiting."""
+    try:
+        await asyncio.wait_for(asyncio.gather(*(asyncio.wrap_future(pool.submit(os.getpid)) for _ in range(workers))),
+                               seconds)
+    except Exception as exc:
+        log.error("the worker processes did not start: %s", type(exc).__name__)
+        raise RuntimeError("校验工作进程未能启动（临时文件夹是否可写、路径是否过长、内存是否不足？）") from None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     token_file = TokenFile(settings.tokens_file) if settings.tokens_file else None
@@ -33,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 lambda: Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="perfeval-xl-templates-"))))
             app.state.pool = LimitedPool(settings.workers, settings.limits())
             try:
+                await _start_workers(app.state.pool, settings.workers)
                 yield
             finally:
                 app.state.pool.close()

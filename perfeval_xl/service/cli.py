@@ -110,8 +110,8 @@ def cmd_serve(args) -> int:
     server.startup = announce_after_startup
     server.run()
     if not server.started:
-        print(f"服务未能启动：端口 {settings.port} 可能已被占用，或没有权限监听 {settings.host}。请换一个端口（--port）。",
-              file=sys.stderr)
+        print(f"服务未能启动（原因见上面的日志）：端口 {settings.port} 可能已被占用、没有权限监听 {settings.host}，"
+              f"或校验工作进程未能启动。可换一个端口（--port）再试。", file=sys.stderr)
         return EXIT_UNREADABLE
     print("服务已停止。", flush=True)
     return EXIT_OK

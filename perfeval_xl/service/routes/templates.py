@@ -22,9 +22,10 @@ def template_files(cache_dir: Callable[[], Path]) -> dict[str, Path]:
     """{file name: path} of every family's blank template; `cache_dir()` gives a folder to build them in when the
     shipped ones are not installed."""
     from ...model import family_ids
-    from ...template_builder import template_path, write_templates
+    from ...template_builder import load_family, template_path, write_templates
 
-    paths = {template_path(family).name: template_path(family) for family in family_ids()}
+    # Only families with a blank template of their own (the printed layouts recognised by labels have none).
+    paths = {template_path(f).name: template_path(f) for f in family_ids() if load_family(f).get("template_file")}
     if not all(path.is_file() for path in paths.values()):
         built = {path.name: path for path in write_templates(cache_dir())}
         paths = {name: built.get(name, path) for name, path in paths.items()}
