@@ -491,6 +491,8 @@ class FileStamp:
     def of(cls, path: Path) -> "FileStamp | None":
         try:
             info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode):  # a FIFO would block the open, /dev/zero never ends: the gate says why
+                return None
             digest = hashlib.sha256()
             with open(path, "rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
