@@ -238,7 +238,7 @@ def score_workbook(path: Path, dest: Path, policy_override: str | None = None, f
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.hyperlink import Hyperlink
 
-    in_place = Path(dest).resolve() == Path(path).resolve()
+    in_place = os.path.realpath(dest) == os.path.realpath(path)  # realpath: a symlink loop must not raise here
     read_as = FileStamp.of(path) if in_place else None  # before reading: a save made while we work is noticed
     openpyxl_reads_every_number()
     workbook, values_workbook = _load_openpyxl(path)
@@ -401,7 +401,7 @@ def clear_file(path: Path, dest: Path, backup: bool = True) -> Cleared:
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
-    in_place = Path(dest).resolve() == Path(path).resolve()
+    in_place = os.path.realpath(dest) == os.path.realpath(path)  # realpath: a symlink loop must not raise here
     read_as = FileStamp.of(path) if in_place else None
     openpyxl_reads_every_number()
     workbook, values_workbook = _load_openpyxl(path)
@@ -624,7 +624,7 @@ def save_atomically(workbook, dest: Path, backup: bool = False, read_as: FileSta
         stop (e.g. the copy lacks content of the original)."""
     dest = Path(dest)
     if dest.is_symlink():  # --in-place on a link: write the file it points to, keep the link
-        dest = dest.resolve()
+        dest = Path(os.path.realpath(dest))
     folder = dest.parent
     try:
         if folder.exists() and not folder.is_dir():
