@@ -629,7 +629,7 @@ def save_atomically(workbook, dest: Path, backup: bool = False, read_as: FileSta
         stop (e.g. the copy lacks content of the original)."""
     dest = Path(dest)
     if dest.is_symlink():  # --in-place on a link: write the file it points to, keep the link
-        dest = dest.resolve()
+        dest = Path(os.path.realpath(dest))
     folder = dest.parent
     try:
         if folder.exists() and not folder.is_dir():
