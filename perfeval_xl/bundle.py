@@ -192,6 +192,15 @@ def resolve_closure(root: WheelInfo, available: dict[str, WheelInfo], environmen
     return sorted(needed.values(), key=lambda w: w.key), list(missing.values())
 
 
+def _applies(req, environment: dict) -> bool:
+    return req.marker is None or req.marker.evaluate({**environment, "extra": ""})
+
+
+def _without_marker(req):
+    req.marker = None
+    return req
+
+
 def _merge_missing(missing: dict, key: str, req) -> None:
     """One requirement per project, without its marker (it held on the target): "pywin32>=224" from xlwings and
     "pywin32==312" from us become "pywin32==312,>=224"."""
@@ -263,8 +272,11 @@ def resolve_target(target: Target, own: WheelInfo, work: Path, log) -> list[Whee
     The first round resolves everything; a later round downloads only what the tree still lacks (with its own
     dependencies). Should that bring a second version of a project, the next round resolves everything again."""
     dest = work / f"{target.tag}-{target.platform}"
-    requirements = [str(own.path)]
     environment = target.marker_environment()
+    # Our own requirements go to pip already evaluated for the target, not as our wheel: pip would judge their markers
+    # on this machine, and a dependency for other systems only (uvloop, not on Windows) has no wheel to download.
+    requirements = [str(_without_marker(parse_requirement(text))) for text in own.requires_dist
+                    if _applies(parse_requirement(text), environment)]
     fresh = True
     for _ in range(MAX_ROUNDS):
         if fresh and dest.exists():
