@@ -71,6 +71,7 @@ def _limit_memory(memory_bytes: int) -> None:
 def _worker_main(conn, memory_bytes: int) -> None:
     """A worker's loop: receive (func, args), send ("ok", result) / ("error", exception) / ("memory", None)."""
     _limit_memory(memory_bytes)
+    conn.send(("ready", None))  # the wall clock counts a task's time, not a worker's start on a loaded machine
     while True:
         try:
             task = conn.recv()
@@ -102,6 +103,11 @@ class _Worker:
         self.process = context.Process(target=_worker_main, args=(child, memory_bytes), daemon=True)
         self.process.start()
         child.close()
+        try:  # started (a fork from the fork server): wait for it, generously, before any task's clock runs
+            if self.conn.poll(120):
+                self.conn.recv()
+        except (EOFError, OSError):
+            pass  # it died starting: the first task sees a dead worker
 
     def kill(self) -> None:
         try:
