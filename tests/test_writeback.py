@@ -337,10 +337,14 @@ def _openpyxl_keeps_pictures(folder: Path) -> bool:
 
 
 def test_in_place_is_refused_when_the_copy_would_lose_a_picture(tmp_path):
-    if _openpyxl_keeps_pictures(tmp_path / "probe"):
-        pytest.skip("this openpyxl keeps pictures (Pillow installed): nothing would be lost")
     (tmp_path / "in").mkdir()
     form = with_picture(EXAMPLE, tmp_path / "in" / "盖章.xlsx")
+    if _openpyxl_keeps_pictures(tmp_path / "probe"):
+        # With Pillow (a test dependency) openpyxl carries the picture: then --in-place must write and keep it.
+        done = run_check(form, "--in-place")
+        assert done.code == 1 and f"{form}: 已写入评分后的工作簿" in done.out
+        assert _has_picture(form)
+        return
     before = snapshot(form.parent)
 
     refused = run_check(form, "--in-place")
