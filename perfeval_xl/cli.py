@@ -332,6 +332,7 @@ _ARGPARSE_MESSAGES = [
     (r"argument (\S+): invalid choice: (.+?) \(choose from (.+)\)", r"参数 \1 的值 \2 无效，可选：\3"),
     (r"argument (\S+): expected one argument", r"参数 \1 后面需要一个值"),
     (r"argument (\S+): ignored explicit argument (.+)", r"参数 \1 不接受值 \2"),
+    (r"^argument (\S+): ", r"参数 \1："),  # an argparse type's own (Chinese) refusal, e.g. positive_int
 ]
 
 

@@ -652,13 +652,14 @@ def _save(wb, sheets: list[RowSheet], dest: Path) -> None:
 # --- Command line --------------------------------------------------------------------------------------------------
 
 
-def _jobs(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (worker processes, a port…), refused in Chinese otherwise."""
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"进程数应为不小于 1 的整数，而不是“{text}”")
+        raise argparse.ArgumentTypeError(f"应为不小于 1 的整数，而不是“{text}”")
     return value
 
 
@@ -671,7 +672,7 @@ def add_summary_parser(sub) -> None:
     summary.add_argument("--policy", help=f"评分口径名称或 .toml 文件（默认取各表内“评分口径”，否则 {DEFAULT_POLICY}）")
     summary.add_argument("--family", choices=family_ids(), help="表样（默认自动识别）")
     summary.add_argument("--json", action="store_true", help="同时以 JSON 输出每份表的结果（同 check --json）")
-    summary.add_argument("--jobs", "-j", type=_jobs, default=None, help="并行进程数（默认为 CPU 核数；1 表示在本进程内依次校验）")
+    summary.add_argument("--jobs", "-j", type=positive_int, default=None, help="并行进程数（默认为 CPU 核数；1 表示在本进程内依次校验）")
     summary.set_defaults(run=cmd_summary)
 
 

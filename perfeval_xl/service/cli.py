@@ -7,17 +7,8 @@ import socket
 import sys
 from pathlib import Path
 
+from ..summary import positive_int
 from .settings import MB, Settings
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"应为不小于 1 的整数，而不是“{text}”")
-    return value
 
 
 def _positive_float(text: str) -> float:
@@ -35,8 +26,8 @@ def add_serve_parser(sub) -> None:
                            description="启动校验服务：浏览器打开其地址即可上传自评表；Excel 加载项可配置为调用本服务。"
                                        "各选项也可用环境变量 PERFEVAL_XL_HOST、PERFEVAL_XL_PORT 等设置（见 docs/server.md）。")
     serve.add_argument("--host", help="监听地址（默认 127.0.0.1，只有本机可访问；内网访问用 0.0.0.0 或本机 IP）")
-    serve.add_argument("--port", type=_positive_int, help="端口（默认 8000）")
-    serve.add_argument("--workers", type=_positive_int, help="校验文件的工作进程数（默认为 CPU 核数）")
+    serve.add_argument("--port", type=positive_int, help="端口（默认 8000）")
+    serve.add_argument("--workers", type=positive_int, help="校验文件的工作进程数（默认为 CPU 核数）")
     serve.add_argument("--tokens-file", help="访问口令文件，每行一个口令；不给则不需要口令")
     serve.add_argument("--max-body-mb", type=_positive_float, help="每个请求最多接收的大小（MB，默认 50）")
     serve.add_argument("--keep-uploads", metavar="文件夹", help="把上传的文件保存到此文件夹（默认不保存任何上传的文件）")
@@ -44,7 +35,7 @@ def add_serve_parser(sub) -> None:
                                                         "用内存文件系统如 /dev/shm 更快），响应后即删除")
     serve.add_argument("--public-url", help="加载项应访问的地址（经反向代理访问时填代理上的地址，如 https://jxzp.czj.gov.cn/）")
     serve.add_argument("--policy", help="默认评分口径（内置名称或 .toml 文件）")
-    serve.add_argument("--memory-mb", type=_positive_int, help="每个工作进程的内存上限（MB，默认 500）")
+    serve.add_argument("--memory-mb", type=positive_int, help="每个工作进程的内存上限（MB，默认 500）")
     serve.add_argument("--seconds", type=_positive_float, help="每个文件的校验时间上限（秒，默认 10）")
     serve.set_defaults(run=cmd_serve)
 
