@@ -201,12 +201,14 @@ def read_config_sheet(xlam: bytes | str | Path) -> dict[str, str]:
     return result
 
 
-def _rezip(parts: dict[str, bytes], order: list[str]) -> bytes:
+def _rezip(parts: dict[str, bytes], order: list[str], compression: int = zipfile.ZIP_STORED) -> bytes:
+    """A zip of `parts` in `order`, with fixed dates, so the same content gives the same bytes. Non-ASCII names get
+    the zip's UTF-8 flag (bit 11), which Windows' own "Extract all" honours."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zf:
         for name in order:
             info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_STORED
+            info.compress_type = compression
             info.create_system = 0
             zf.writestr(info, parts[name])
     return out.getvalue()
@@ -355,12 +357,4 @@ def build_addin_download(server_url: str, token: str | None = None, *, xlam: byt
         UNINSTALL_SCRIPT: uninstall_script().encode(SCRIPT_ENCODING),
         README: _readme(url, bool(token)).encode("utf-8-sig"),
     }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in DOWNLOAD_FILES:
-            # Non-ASCII names get the zip's UTF-8 flag (bit 11), which Windows' own "Extract all" honours.
-            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 0
-            zf.writestr(info, files[name])
-    return out.getvalue()
+    return _rezip(files, DOWNLOAD_FILES, zipfile.ZIP_DEFLATED)

@@ -210,6 +210,17 @@ def _run(args: list, log_path: Path) -> subprocess.CompletedProcess:
     return result
 
 
+def _addin_command(env_python: Path, verb: str, layout: "Layout", log) -> subprocess.CompletedProcess:
+    """`python -m perfeval_xl addin install|uninstall` in the environment, for this layout's folders; its lines are
+    shown indented under the current step."""
+    result = _run([env_python, "-m", "perfeval_xl", "addin", verb,
+                   "--xlstart-dir", layout.xlstart, "--config-dir", layout.config_dir], layout.log)
+    for line in result.stdout.splitlines():
+        if line.strip():
+            log("      " + line)
+    return result
+
+
 def excel_running() -> bool:
     """Is EXCEL.EXE running? (Windows only; elsewhere False.) An open Excel locks the add-in in XLSTART and the
     environment's python.exe while a button runs."""
@@ -304,11 +315,7 @@ def install(bundle: Path, layout: Layout, *, log=print, python: Optional[str] = 
     _created(manifest, "file", layout.xlstart / ADDIN_FILENAME)
     _created(manifest, "file", layout.config_dir / CONFIG_FILENAME)
     write_manifest(layout, manifest)
-    result = _run([env_python, "-m", "perfeval_xl", "addin", "install",
-                   "--xlstart-dir", layout.xlstart, "--config-dir", layout.config_dir], layout.log)
-    for line in result.stdout.splitlines():
-        if line.strip():
-            log("      " + line)
+    result = _addin_command(env_python, "install", layout, log)
     if result.returncode != 0:
         raise InstallError(f"登记加载项失败（原因见上一行）。详细信息在 {layout.log}。")
 
@@ -355,11 +362,7 @@ def uninstall(layout: Layout, *, log=print) -> None:
     env_python = venv_python(layout.venv)
     if ("venv", str(layout.venv)) in ours and env_python.is_file():
         log("从 Excel 注销加载项：")
-        result = _run([env_python, "-m", "perfeval_xl", "addin", "uninstall",
-                       "--xlstart-dir", layout.xlstart, "--config-dir", layout.config_dir], layout.log)
-        for line in result.stdout.splitlines():
-            if line.strip():
-                log("      " + line)
+        result = _addin_command(env_python, "uninstall", layout, log)
         if result.returncode != 0:
             raise InstallError(f"注销加载项失败（原因见上一行）。请关闭所有 Excel 窗口后重新双击 {UNINSTALL_SCRIPT}。")
 
