@@ -176,26 +176,33 @@ def read_package(path: Path, budget=None, sheets: list[str] | None = None) -> tu
 def _gate(path: Path, budget, sheets_for) -> tuple[bytes, zipfile.ZipFile, list[str] | None]:
     """read_package, with the sheets to scan (and read) picked by `sheets_for(names, sheet_names)` once the
     workbook's names are known; returns them too (None: all)."""
+    from .budget import DEFAULT_BUDGET  # budget imports this module (FormReadError)
+
+    budget = budget or DEFAULT_BUDGET
+    return _gate_data(_read_checked(path, budget.max_file_bytes), path.name, budget, sheets_for)
+
+
+def _gate_data(data: bytes, name: str, budget, sheets_for) -> tuple[bytes, zipfile.ZipFile, list[str] | None]:
+    """The gate's checks on a file's bytes (read from disk by _gate, or received by the service), named `name`."""
     from .budget import DEFAULT_BUDGET, checked_archive  # budget imports this module (FormReadError)
 
     budget = budget or DEFAULT_BUDGET
-    data = _read_checked(path, budget.max_file_bytes)
-    package = checked_archive(data, path.name, [], budget)  # the zip directory and shared strings; no sheet yet
-    _check_archive(package, path.name, verify=False)
+    package = checked_archive(data, name, [], budget)  # the zip directory and shared strings; no sheet yet
+    _check_archive(package, name, verify=False)
     try:
         names, parts = _workbook_parts(package)
     except _StrictWorkbook:
-        raise FormReadError(_STRICT.format(name=path.name)) from None
+        raise FormReadError(_STRICT.format(name=name)) from None
     except (zipfile.BadZipFile, EOFError):
-        raise FormReadError(_TRUNCATED.format(name=path.name)) from None
+        raise FormReadError(_TRUNCATED.format(name=name)) from None
     except Exception:  # noqa: BLE001  XML that no parser of ours reads (a DTD, broken markup): openpyxl fails too
-        raise FormReadError(_CORRUPT.format(name=path.name)) from None
+        raise FormReadError(_CORRUPT.format(name=name)) from None
     missing = [sheet for sheet, part in parts.items() if part not in package.NameToInfo]
     if missing:  # both readers fail on it, each in its own words: say it once, the same way
-        raise FormReadError(f"{path.name}：工作表“{missing[0]}”的内容在文件中缺失，文件已损坏。请在 Excel 中用“打开并修复”"
+        raise FormReadError(f"{name}：工作表“{missing[0]}”的内容在文件中缺失，文件已损坏。请在 Excel 中用“打开并修复”"
                             f"后另存，或重新获取文件。")
     wanted = sheets_for(names, list(parts)) if sheets_for else None
-    checked_archive(package, path.name, wanted or None, budget, directory=False)
+    checked_archive(package, name, wanted or None, budget, directory=False)
     return data, package, wanted or None
 
 
@@ -284,12 +291,13 @@ def _cannot_open(path: Path, exc: OSError) -> str:
     return f"{path.name or path}：无法打开文件（{reason}）。是否正被其他程序占用，或没有读取权限？"
 
 
-def _check_start(head: bytes, path: Path) -> None:
-    """`head`, the file's first bytes, are a zip's: not an .xls, an encrypted workbook (both OLE files) or other."""
-    name = path.name
+def _check_start(head: bytes, path: Path | str, data: bytes | None = None) -> None:
+    """`head`, the file's first bytes, are a zip's: not an .xls, an encrypted workbook (both OLE files) or other.
+    `path` is the file (or, with `data`, the file's bytes, only its name)."""
+    name = path.name if isinstance(path, Path) else path
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         try:
-            with olefile.OleFileIO(str(path)) as ole:
+            with olefile.OleFileIO(io.BytesIO(data) if data is not None else str(path)) as ole:
                 encrypted = ole.exists("EncryptionInfo") or ole.exists("EncryptedPackage")
         except Exception:  # noqa: BLE001  a damaged OLE file (olefile raises OSError, ValueError…): still not .xlsx
             encrypted = False
@@ -532,9 +540,19 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
     budget); its bytes go to calamine and to a zip pass for what calamine does not give: the defined names and
     error values (#DIV/0!…).
     """
+    return _read_calamine(*_gate(path, None, sheets_for), path.name)
+
+
+def read_received(data: bytes, name: str, sheets_for=None) -> GridBook:
+    """read_with_calamine on a file's bytes received over the network (the service): the same gate and reader,
+    without a temporary file. `name` is the file's (safe) name, used in every message."""
+    _check_start(data[:8], name, data)  # the size is the budget's first check
+    return _read_calamine(*_gate_data(data, name, None, sheets_for), name)
+
+
+def _read_calamine(data: bytes, package: zipfile.ZipFile, picked: list[str] | None, name: str) -> GridBook:
     from python_calamine import CalamineWorkbook
 
-    data, package, picked = _gate(path, None, sheets_for)
     try:
         names, parts = _workbook_parts(package)
         try:
@@ -562,10 +580,10 @@ def read_with_calamine(path: Path, sheets_for=None) -> GridBook:
     except FormReadError:
         raise
     except (zipfile.BadZipFile, EOFError):
-        raise FormReadError(_TRUNCATED.format(name=path.name)) from None
+        raise FormReadError(_TRUNCATED.format(name=name)) from None
     except Exception:  # calamine reports corrupt parts as generic errors (English, and about XML, not the form)
-        raise FormReadError(_CORRUPT.format(name=path.name)) from None
-    return GridBook(sheets, names, path.name)
+        raise FormReadError(_CORRUPT.format(name=name)) from None
+    return GridBook(sheets, names, name)
 
 
 def _hide_covered(values: list[list[Any]], merged: list[tuple[int, int, int, int]]) -> None:

@@ -27,7 +27,8 @@ from pathlib import Path
 from .copy_fidelity import has_iso_date_cells, keep_rich_text, lost_in_copy, raw_numbers
 from .engine import evaluate, resolve_policy
 from .forms import read_form, sheets_to_read
-from .grid import FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_package, read_with_calamine
+from .grid import (FormReadError, FormWriteError, GridBook, grids_from_openpyxl, read_package, read_received,
+                   read_with_calamine)
 from .model import Evaluation, Form
 from .print_layout import fit_row_heights, hide_spare_rows, show_rows, spare_rows
 from .writeback import (MARK_COLOURS, RESULTS_COLUMNS, RESULTS_SHEET, STATE_HEADER, WritePlan, clear_plan, plan,
@@ -52,7 +53,15 @@ class Checked:
 
 def check_file(path: Path, policy_override: str | None = None, family: str | None = None) -> Evaluation:
     """Read and evaluate one file without writing anything."""
-    book = read_with_calamine(path, sheets_to_read)
+    return _evaluate(read_with_calamine(path, sheets_to_read), policy_override, family)
+
+
+def check_received(data: bytes, name: str, policy_override: str | None = None, family: str | None = None) -> Evaluation:
+    """check_file on a file's bytes as the service received them (same gate, reader and rules; no temporary file)."""
+    return _evaluate(read_received(data, name, sheets_to_read), policy_override, family)
+
+
+def _evaluate(book: GridBook, policy_override: str | None, family: str | None) -> Evaluation:
     form = read_form(book, family)
     policy, notes = resolve_policy(form, policy_override)
     return evaluate(form, policy, notes)

@@ -6,6 +6,7 @@ A record's "file" is the upload's safe name, never the server's temporary path.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..cli import evaluation_record
@@ -23,18 +24,25 @@ def _scrub(message: str, folder: Path) -> str:
     return message.replace(f"{folder}/", "").replace(str(folder), "")
 
 
-def check_job(path: str, policy: str | None, family: str | None) -> dict:
-    """`check --json`'s record of one uploaded file; a file that cannot be read gives a record with "error"."""
-    from ..xlsx_io import check_file
+def check_job(name: str, data: bytes, policy: str | None, family: str | None) -> bytes:
+    """`check --json`'s record of one uploaded file, as JSON text (encoded here, in the worker, so that the server
+    process only joins the records); a file that cannot be read gives a record with "error". `name` is the upload's
+    safe name; the bytes never touch the disk."""
+    from ..xlsx_io import check_received
 
-    source = Path(path)
-    shown = Path(source.name)
+    shown = Path(name)
     try:
-        return evaluation_record(shown, check_file(source, policy, family))
+        record = evaluation_record(shown, check_received(data, name, policy, family))
     except FormReadError as exc:
-        return failure_record(shown, _scrub(str(exc), source.parent))
+        record = failure_record(shown, str(exc))
     except Exception as exc:  # a bug costs this file's entry, not the request
-        return failure_record(shown, _program_error(source.name, exc))
+        record = failure_record(shown, _program_error(name, exc))
+    return json_bytes(record)
+
+
+def json_bytes(data) -> bytes:
+    """JSON as `check --json` writes it (non-JSON values such as dates as text), UTF-8."""
+    return json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
 
 
 def scored_job(path: str, dest: str, policy: str | None, family: str | None) -> dict:
@@ -68,12 +76,13 @@ def summary_write_job(records: list[dict], dest: str, policy: str | None) -> Non
     write_summary(records, Path(dest), policy)
 
 
-def xlwings_job(entry: str, payload: dict) -> tuple[int, dict | str]:
-    """The Excel client's call: (200, {"actions": […]}) or (status, Chinese message). The protocol's error is turned
-    into a plain tuple here so that nothing but plain data crosses the process boundary."""
-    from .xlwings_protocol import ProtocolError, handle
+def xlwings_job(entry: str, body: bytes) -> tuple[int, bytes | str]:
+    """The Excel client's call, from the request's body as sent: (200, the actions as JSON) or (status, Chinese
+    message). Parsing and encoding happen here, in the worker, so the server process only passes bytes; the
+    protocol's error becomes a plain tuple so that nothing but plain data crosses the process boundary."""
+    from .xlwings_protocol import ProtocolError, handle_body
 
     try:
-        return 200, handle(entry, payload)
+        return 200, json_bytes(handle_body(entry, body))
     except ProtocolError as exc:
         return exc.status, exc.message

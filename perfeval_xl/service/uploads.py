@@ -1,4 +1,5 @@
-"""Uploaded files on disk, for exactly as long as their request runs.
+"""Uploaded files on disk, for exactly as long as their request runs (routes that write a workbook back or unpack a
+zip; the check route hands the bytes to a worker and never writes them).
 
 No client string reaches a path as it was sent: a file name keeps only its last component, loses control characters,
 NUL and the characters Windows forbids, and is made unique inside the request's own temporary folder. The folder is
@@ -92,12 +93,23 @@ def workspace(settings: Settings, reserved: tuple[str, ...] = ()) -> Iterator[Wo
 
 def _keep(folder: Path, uploads_dir: Path, reserved: tuple[str, ...]) -> None:
     """Copy what the client sent to uploads_dir/<date>/<request id>/ (the operator asked to keep uploads)."""
-    target = Path(uploads_dir) / datetime.now().strftime("%Y-%m-%d") / uuid.uuid4().hex
-    files = [p for p in folder.iterdir() if p.is_file() and p.name not in reserved]
+    _store(uploads_dir, [(p.name, p.read_bytes()) for p in folder.iterdir() if p.is_file() and p.name not in reserved])
+
+
+def keep_uploads(settings: Settings, uploads: list[tuple[str, bytes]]) -> None:
+    """For a route that never writes its uploads to disk: keep them as the workspace does, if the operator asked.
+    `uploads` are (safe unique name, bytes)."""
+    if settings.keep_uploads:
+        _store(settings.uploads_dir, uploads)
+
+
+def _store(uploads_dir: Path, files: list[tuple[str, bytes]]) -> None:
+    """Files into uploads_dir/<date>/<request id>/ under their (already safe and unique) names."""
     if files:
+        target = Path(uploads_dir) / datetime.now().strftime("%Y-%m-%d") / uuid.uuid4().hex
         target.mkdir(parents=True, exist_ok=True)
-        for path in files:
-            shutil.copy2(path, target / path.name)
+        for name, data in files:
+            (target / name).write_bytes(data)
 
 
 # --- A zip of workbooks (POST /api/v1/summary) ------------------------------------------------------------------

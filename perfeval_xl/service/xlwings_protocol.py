@@ -73,6 +73,7 @@ examples/printed/晋中-2020-原表样.xlsx gets one I301 more (C72, beside a me
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -400,6 +401,20 @@ def actions_for(edit: BookEdit, sheet_names: list[str]) -> list[dict]:
 
 
 # --- The entry ---------------------------------------------------------------------------------------------------
+
+
+NOT_JSON = "加载项发来的内容无法识别（不是 JSON）。请使用与服务版本一致的加载项：从服务首页重新下载 Excel 加载项。"
+
+
+def handle_body(entry: str, body: bytes, limits: ProtocolLimits = DEFAULT_LIMITS) -> dict:
+    """handle() on the request body as the client sent it (JSON text); ProtocolError 400 when it is not a JSON object."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError(400, NOT_JSON) from None
+    if not isinstance(payload, dict):
+        raise ProtocolError(400, NOT_JSON)
+    return handle(entry, payload, limits)
 
 
 def handle(entry: str, payload: Any, limits: ProtocolLimits = DEFAULT_LIMITS) -> dict:

@@ -4,12 +4,9 @@ the actions the client applies, in the worker pool like every other file job."""
 
 from __future__ import annotations
 
-import json
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from ..auth import require_token
-from ..deps import json_response
 from ..errors import ServiceError
 from ..jobs import xlwings_job
 from ..pool import WorkerLimitError, run
@@ -17,7 +14,6 @@ from ..pool import WorkerLimitError, run
 router = APIRouter(dependencies=[Depends(require_token)])
 
 ENTRIES = ("main", "clear_marks")
-NOT_JSON = "加载项发来的内容无法识别（不是 JSON）。请使用与服务版本一致的加载项：从服务首页重新下载 Excel 加载项。"
 
 
 @router.post("/api/v1/xlwings/{entry}")
@@ -25,16 +21,9 @@ async def xlwings_entry(request: Request, entry: str):
     if entry not in ENTRIES:
         raise ServiceError(404, f"加载项调用的功能“{entry[:40]}”不存在。请从服务首页重新下载 Excel 加载项。")
     try:
-        payload = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        raise ServiceError(400, NOT_JSON) from None
-    if not isinstance(payload, dict):
-        raise ServiceError(400, NOT_JSON)
-    book = payload.get("book") if isinstance(payload.get("book"), dict) else {}
-    try:
-        status, result = await run(request, xlwings_job, entry, payload, name=str(book.get("name") or "工作簿")[:100])
+        status, result = await run(request, xlwings_job, entry, await request.body(), name="加载项发来的工作簿")
     except WorkerLimitError as exc:
         raise ServiceError(422, str(exc)) from None
     if status != 200:
         raise ServiceError(status, result)
-    return json_response(result)
+    return Response(result, media_type="application/json")
