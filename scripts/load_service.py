@@ -2,7 +2,7 @@
 127.0.0.1, mixing the page's uploads and the Excel add-in's calls (issue #9 part 7). A benchmark: it prints figures,
 it asserts nothing.
 
-    python scripts/load_service.py                      # 30 s, 50 clients, workers = CPU cores
+    python scripts/load_service.py                      # 30 s, 50 clients, the service's default workers
     python scripts/load_service.py --duration 60 --clients 50 --workers 2
 
 Each client loops until the time is up, sending one request at a time:
@@ -226,7 +226,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load (default 30, at most 300)")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50, at most 200)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="the service's worker processes")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="the service's worker processes (default: the service's own, CPU cores + 1)")
     args = parser.parse_args()
     duration = min(max(args.duration, 1.0), MAX_DURATION)
     clients = min(max(args.clients, 1), MAX_CLIENTS)
@@ -246,8 +247,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="pxl-") as tmp:
         env["TMPDIR"] = tmp
         log = open(Path(tmp) / "service.log", "wb")
-        server = subprocess.Popen([sys.executable, "-m", "perfeval_xl.cli", "serve", "--port", str(port),
-                                   "--workers", str(args.workers)], stdout=log, stderr=subprocess.STDOUT, env=env)
+        workers = ["--workers", str(args.workers)] if args.workers else []
+        server = subprocess.Popen([sys.executable, "-m", "perfeval_xl.cli", "serve", "--port", str(port), *workers],
+                                  stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             for _ in range(300):
                 try:
@@ -287,7 +289,7 @@ def main() -> int:
     every = [value for values in latencies.values() for value in values]
     cores = os.cpu_count() or 1
     throughput = len(every) / elapsed
-    print(f"load: {clients} clients for {elapsed:.1f} s, {args.workers} worker processes, mix {'+'.join(kinds)}")
+    print(f"load: {clients} clients for {elapsed:.1f} s, {args.workers or (os.cpu_count() or 1) + 1} worker processes, mix {'+'.join(kinds)}")
     for kind, values in [("all", every), *latencies.items()]:
         print(f"  {kind:5}: {len(values):6d} requests  p50 {percentile(values, 50) * 1000:6.1f} ms  "
               f"p95 {percentile(values, 95) * 1000:6.1f} ms  p99 {percentile(values, 99) * 1000:6.1f} ms")

@@ -4,6 +4,9 @@ and clear) read the same values from the same file, or refuse it the same way.
 For every example workbook and every readable hostile kind, grid.read_with_calamine's GridBook is compared with
 grids_from_openpyxl's, cell by cell (a number is a number whichever type it comes as; NaN equals NaN), with the
 merged ranges and the defined names. A difference is a bug in one of the readers or in how we call it.
+
+The service reads an upload's bytes without a file (grid.read_received); for every regular file among them it must
+read what read_with_calamine reads from the file, or refuse it in the same words.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from hostile.runner import all_kinds
-from perfeval_xl.grid import FormReadError, GridBook, grids_from_openpyxl, read_with_calamine
+from perfeval_xl.grid import FormReadError, GridBook, grids_from_openpyxl, read_received, read_with_calamine
 from perfeval_xl.xlsx_io import _load_openpyxl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,3 +98,28 @@ def test_unreadable_kinds_are_refused_by_both_readers_in_the_same_words(kind, tm
     with pytest.raises(FormReadError) as slow:
         _load_openpyxl(path)
     assert str(fast.value) == str(slow.value)
+
+
+def _received_as_from_file(path: Path) -> None:
+    try:
+        from_file = read_with_calamine(path)
+    except FormReadError as exc:
+        with pytest.raises(FormReadError) as received:
+            read_received(path.read_bytes(), path.name)
+        assert str(received.value) == str(exc)
+        return
+    received = read_received(path.read_bytes(), path.name)
+    assert _differences(received, from_file) == [] and received.source == from_file.source
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
+def test_the_service_reads_received_bytes_as_the_file_reader_reads_the_file(kind, tmp_path):
+    path = kind.build(tmp_path)
+    if path.is_symlink() or not path.is_file():
+        return  # a FIFO, a folder or a link is a matter of the file system: the service only ever has bytes
+    _received_as_from_file(path)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_the_service_reads_the_examples_bytes_as_the_file(path):
+    _received_as_from_file(path)

@@ -13,7 +13,7 @@ import json
 import pytest
 from service_support import running_service
 from test_xlwings_protocol import WORKBOOKS, addin_include, assert_values_as_cli_writes, run_cli_check
-from vba_client import BookModel, state
+from vba_client import BookModel, message_box_text, request_headers, state
 
 from lo import recalculate
 from perfeval_xl.service.xlwings_protocol import handle
@@ -25,10 +25,14 @@ def service(tmp_path_factory):
         yield running
 
 
-def _post(service, entry: str, payload) -> object:
+def _post(service, entry: str, payload, auth: str | None = None) -> object:
     body = json.dumps(payload).encode("ascii")  # ensure_ascii: \uXXXX, as the VBA client sends it
     with service.client() as client:
-        return client.post(f"/api/v1/xlwings/{entry}", content=body, headers={"Content-Type": "application/json"})
+        return client.post(f"/api/v1/xlwings/{entry}", content=body, headers=request_headers(auth))
+
+
+def _shown(answer) -> str:
+    return message_box_text(answer.status_code, answer.reason_phrase, answer.content)
 
 
 def test_the_excel_button_through_the_service(service, tmp_path):
@@ -56,12 +60,40 @@ def test_another_addin_version_is_told_in_chinese_over_http(service):
     payload = BookModel.from_xlsx(next(p for p in WORKBOOKS if p.parent.name == "printed")).payload(version="0.36.0")
     answer = _post(service, "main", payload)
     assert answer.status_code == 400
-    shown = answer.content.decode("utf-8")  # what the client's MsgBox shows (WebResponse.cls: the body as UTF-8)
+    shown = _shown(answer)  # the MsgBox: the sentence itself, not JSON around it
     assert "请使用与服务版本一致的加载项" in shown and "0.36.0" in shown
+    assert not shown.startswith("{") and "detail" not in shown
+
+
+def test_other_clients_get_the_same_error_as_json(service):
+    """The plain-text answer is for the VBA client only: a script posting the same request gets {"detail": …}."""
+    payload = BookModel.from_xlsx(next(p for p in WORKBOOKS if p.parent.name == "printed")).payload(version="0.36.0")
+    with service.client() as client:
+        answer = client.post("/api/v1/xlwings/main", content=json.dumps(payload).encode("ascii"),
+                             headers={"Content-Type": "application/json", "Accept": "application/json"})
+    assert answer.status_code == 400 and answer.headers["content-type"] == "application/json"
+    assert "0.36.0" in answer.json()["detail"]
+
+
+def test_token_and_size_refusals_read_as_sentences_in_excel(tmp_path):
+    """401 (a dependency) and 413 (the body limit, answered before any route) reach the MsgBox as sentences too."""
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("right-token\n", encoding="utf-8")
+    payload = BookModel.from_xlsx(next(p for p in WORKBOOKS if p.parent.name == "printed")).payload()
+    with running_service(tmp_path / "svc", "--tokens-file", str(tokens), "--max-body-mb", "0.01", workers=1) as svc:
+        refused = _post(svc, "main", payload, auth="Bearer wrong-token")
+        small = {**payload, "sheets": []}
+        too_large = _post(svc, "main", payload, auth="Bearer right-token")
+        wrong_token_small = _post(svc, "main", small, auth="Bearer wrong-token")
+    assert len(json.dumps(payload)) > 0.01 * 2**20  # the form's payload is over the 0.01 MB limit
+    assert too_large.status_code == 413 and "每次最多接收" in _shown(too_large) and "{" not in _shown(too_large)
+    assert wrong_token_small.status_code == 401 and "访问口令" in _shown(wrong_token_small)
+    assert "{" not in _shown(wrong_token_small)
+    assert refused.status_code in (401, 413) and "{" not in _shown(refused)
 
 
 def test_a_malformed_request_is_422_not_500(service):
     payload = BookModel.from_xlsx(next(p for p in WORKBOOKS if p.parent.name == "printed")).payload()
     payload["sheets"][0]["values"][0] = "not a row"
     answer = _post(service, "main", payload)
-    assert answer.status_code == 422 and "请求内容不是 Excel 加载项" in answer.content.decode("utf-8")
+    assert answer.status_code == 422 and "请求内容不是 Excel 加载项" in _shown(answer)

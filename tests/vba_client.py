@@ -36,6 +36,31 @@ from perfeval_xl.workbook_edit import CLEAR_FILL_MACRO
 CLIENT_VERSION = "0.37.8"  # XLWINGS_VERSION of the add-in built from the pinned xlwings (Main.bas)
 
 
+def _web_user_agent() -> str:
+    """VBA-Web's User-Agent, read from the pinned xlwings' WebHelpers.bas (WebUserAgent, l. 275)."""
+    import xlwings
+
+    source = (Path(xlwings.__file__).parent / "addin" / "WebHelpers.bas").read_text(encoding="utf-8", errors="replace")
+    return re.search(r'Public Const WebUserAgent As String = "([^"]+)"', source).group(1)
+
+
+def request_headers(auth: str | None = None) -> dict[str, str]:
+    """The headers RunServerPython's request carries: VBA-Web's User-Agent (WebRequest.cls l. 868), and for
+    Format = WebFormat.Json (Remote.bas l. 291) JSON both ways (WebRequest.cls: RequestFormat/ResponseFormat);
+    `auth` as the Authorization header (Remote.bas l. 280-287)."""
+    headers = {"User-Agent": _web_user_agent(), "Content-Type": "application/json", "Accept": "application/json"}
+    if auth:
+        headers["Authorization"] = auth
+    return headers
+
+
+def message_box_text(status: int, reason: str, body: bytes) -> str:
+    """What the client shows for an answer that is not 200 (Remote.bas l. 333-339): the body, decoded as UTF-8
+    (WebResponse.cls l. 161-165), or when it is empty the status text and code."""
+    content = body.decode("utf-8", errors="replace")
+    return content if content else f"{reason} ({status})"
+
+
 class VbaRuntimeError(Exception):
     """Where the VBA client would stop with a run-time error (and leave the rest of the actions unapplied)."""
 

@@ -27,7 +27,7 @@ def add_serve_parser(sub) -> None:
                                        "各选项也可用环境变量 PERFEVAL_XL_HOST、PERFEVAL_XL_PORT 等设置（见 docs/server.md）。")
     serve.add_argument("--host", help="监听地址（默认 127.0.0.1，只有本机可访问；内网访问用 0.0.0.0 或本机 IP）")
     serve.add_argument("--port", type=positive_int, help="端口（默认 8000）")
-    serve.add_argument("--workers", type=positive_int, help="校验文件的工作进程数（默认为 CPU 核数）")
+    serve.add_argument("--workers", type=positive_int, help="校验文件的工作进程数（默认为 CPU 核数加 1）")
     serve.add_argument("--tokens-file", help="访问口令文件，每行一个口令；不给则不需要口令")
     serve.add_argument("--max-body-mb", type=_positive_float, help="每个请求最多接收的大小（MB，默认 50）")
     serve.add_argument("--keep-uploads", metavar="文件夹", help="把上传的文件保存到此文件夹（默认不保存任何上传的文件）")

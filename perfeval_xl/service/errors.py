@@ -1,5 +1,9 @@
 """Every error a client sees: a Chinese sentence in `{"detail": …}` with the status that fits its meaning.
 
+One exception: the Excel add-in's VBA client (xlwings' Remote.bas over VBA-Web) shows an error body as it is in a
+message box, so it gets the sentence as plain text (UTF-8, which VBA-Web assumes) instead of JSON around it. It is
+recognised by VBA-Web's User-Agent; it sends `Accept: application/json` for every call, so Accept cannot tell.
+
 Handlers cover our own ServiceError, the framework's HTTP errors (404, 405…), request validation (422) and anything
 unexpected (500). No traceback or English exception text ever reaches a client; the log gets the exception's type and
 where it happened, never its message (a message may quote a cell of someone's form).
@@ -7,12 +11,13 @@ where it happened, never its message (a message may quote a cell of someone's fo
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("perfeval_xl.service")
@@ -39,9 +44,26 @@ class ServiceError(Exception):
         self.status, self.message = status, message
 
 
-def error_response(status: int, message: str | None = None, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"detail": message or STATUS_MESSAGES.get(status, STATUS_MESSAGES[500])}, status_code=status,
-                        headers=headers)
+VBA_CLIENT_AGENT = b"VBA-Web "  # WebHelpers.bas: WebUserAgent = "VBA-Web v4.1.6 (https://github.com/VBA-tools/VBA-Web)"
+
+
+def from_vba_client(scope_headers) -> bool:
+    """The request comes from the add-in's VBA client (raw ASGI headers: a list of (name, value) bytes pairs)."""
+    return any(name == b"user-agent" and value.startswith(VBA_CLIENT_AGENT) for name, value in scope_headers)
+
+
+def error_body(status: int, message: str | None, plain: bool) -> tuple[bytes, str]:
+    """The body and its media type: {"detail": message} as JSON, or (for the VBA client) the message itself."""
+    text = message or STATUS_MESSAGES.get(status, STATUS_MESSAGES[500])
+    if plain:
+        return text.encode("utf-8"), "text/plain; charset=utf-8"
+    return json.dumps({"detail": text}, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), "application/json"
+
+
+def error_response(status: int, message: str | None = None, headers: dict | None = None,
+                   request: Request | None = None) -> Response:
+    body, media_type = error_body(status, message, request is not None and from_vba_client(request.scope["headers"]))
+    return Response(body, status_code=status, headers=headers, media_type=media_type)
 
 
 def _where(exc: BaseException) -> str:
@@ -80,24 +102,24 @@ def _validation_message(exc: RequestValidationError) -> str:
 def install_handlers(app: FastAPI) -> None:
     quiet_server_logs()
     @app.exception_handler(ServiceError)
-    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+    async def _service_error(request: Request, exc: ServiceError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.message, headers)
+        return error_response(exc.status, exc.message, headers, request)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         # Our own code raises ServiceError; these come from the framework with English details: use ours. The body
         # limit's 413 is an HTTPException too (see middleware.BodyTooLarge) and carries its Chinese sentence.
         from .middleware import BodyTooLarge
 
         message = exc.detail if isinstance(exc, BodyTooLarge) else None
-        return error_response(exc.status_code, message, getattr(exc, "headers", None))
+        return error_response(exc.status_code, message, getattr(exc, "headers", None), request)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, _validation_message(exc))
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(422, _validation_message(exc), request=request)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.error("unexpected error on %s %s: %s", request.method, request.url.path, _where(exc))
-        return error_response(500)
+        return error_response(500, request=request)

@@ -7,11 +7,9 @@ nothing more is read. Only then does multipart or JSON parsing see the body.
 
 from __future__ import annotations
 
-import json
-
 from starlette.exceptions import HTTPException
 
-from .errors import STATUS_MESSAGES
+from .errors import STATUS_MESSAGES, error_body, from_vba_client
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -54,7 +52,7 @@ class BodyLimitMiddleware:
 
         declared = _content_length(scope)
         if declared is not None and declared > self.limit:
-            return await _reject(send_with_headers, self.limit)
+            return await _reject(send_with_headers, self.limit, scope)
         received = 0
 
         async def counting_receive():
@@ -70,7 +68,7 @@ class BodyLimitMiddleware:
             await self.app(scope, counting_receive, send_with_headers)
         except BodyTooLarge:
             if not started:
-                await _reject(send_with_headers, self.limit)
+                await _reject(send_with_headers, self.limit, scope)
 
 
 def _content_length(scope) -> int | None:
@@ -83,9 +81,9 @@ def _content_length(scope) -> int | None:
     return None
 
 
-async def _reject(send, limit: int) -> None:
-    body = json.dumps({"detail": too_large_message(limit)}, ensure_ascii=False).encode("utf-8")
+async def _reject(send, limit: int, scope) -> None:
+    body, media_type = error_body(413, too_large_message(limit), from_vba_client(scope.get("headers", [])))
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                "headers": [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
