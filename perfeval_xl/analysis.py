@@ -49,6 +49,12 @@ def amount_of(cell: Cell, form: Form) -> float | None:
     return amount
 
 
+def family_scored(family: Family | None) -> bool:
+    """False for a family whose forms carry no points at all (families/*.toml `scored = false`: no 分值, 得分, 总分 or
+    等次): its rows' completion and its 执行率 are checked, nothing is scored or suggested."""
+    return family is None or family.data.get("scored", True)
+
+
 def budget_column_labels(family: Family | None) -> dict[str, str]:
     """What each 项目资金 column is called in explanations: the family's `explain`, else our usual names."""
     labels = dict(BUDGET_COLUMN_LABEL)
@@ -76,7 +82,7 @@ def analyse_budget(form: Form, policy: Policy, family: Family | None = None) -> 
             filled = [p["executed"] for p in parts if p.get("executed") is not None]
             executed = sum(filled) if filled else executed
         used_parts_sum = True
-    scored = family is None or family.data.get("budget", {}).get("scored", True)
+    scored = family is None or (family.data.get("budget", {}).get("scored", True) and family_scored(family))
     weight_cell = form.budget_cell("total", "weight").parsed
     weight = weight_cell.number if weight_cell.is_number else None
     weight_from_policy = weight is None and scored
@@ -88,8 +94,10 @@ def analyse_budget(form: Form, policy: Policy, family: Family | None = None) -> 
         rate = rate_score(executed, denominator, weight, policy, what)
     elif denominator and denominator > 0 and executed is not None and not scored:
         share = executed / denominator
+        # Where the rate is scored instead, if anywhere (scorecard: a row of its table); a form without points: nowhere.
+        note = family.data.get("budget", {}).get("rate_note", "") if family is not None else ""
         rate = RateScore(share, 0.0, f"{what} = {shown_number(executed)} / {shown_number(denominator)} = "
-                                     f"{percent_text(share)}（由绩效指标表中的预算执行率一行计分）")
+                                     f"{percent_text(share)}" + (f"（{note}）" if note else ""))
     typed_rate = as_fraction(form.budget_cell("total", "rate").parsed)
     score_parsed = form.budget_cell("total", "score").parsed
     typed_score = score_parsed.number if score_parsed.is_number and not score_parsed.unit else None
@@ -371,6 +379,7 @@ class Analysis:
     # 二级指标 labels that print their points (`数量指标(10分)`): (label as printed, its cell, Σ 分值 of its rows)
     level2_points: list[tuple[str, Cell, float]] = field(default_factory=list)
     goal_points: float | None = None  # the indicators' printed points when the form prints them (湖北 80)
+    scored: bool = True  # False: the family's forms carry no points (no total, no grade; checks of points are off)
 
     @property
     def execution_score_used(self) -> float | None:
@@ -469,6 +478,9 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
     if execution is not None:
         parts.append(execution)
     total = round_score(sum(parts), policy.decimals) if parts else None
+    scored = family_scored(family)
+    if not scored:  # nothing on the form is a point: no total, no grade, whatever the rows hold
+        total, weights_printed, goal_points, total_weight = None, False, None, 0.0
     return Analysis(form, family, policy, rows, items, budget, funding, groups, total_weight, total,
                     grade_of(total, policy), weights_printed=weights_printed, goal_points=goal_points,
-                    level2_points=_level2_points(rows, items) if weights_printed else [])
+                    level2_points=_level2_points(rows, items) if weights_printed else [], scored=scored)

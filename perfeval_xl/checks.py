@@ -52,12 +52,18 @@ def check(code: str, severity: str, title: str, example: str):
     return register
 
 
+# Checks of points (分值, 得分, 小计, 总分, 等次): they have nothing to look at on a form that carries none (a family
+# with `scored = false`), and some would read the missing points as wrong (T401 "合计不等于 100").
+POINTS_CODES = frozenset({"B207", "B209", "I302", "I303", "I307", "I309", "I310", "I319", "T401", "T402", "T403",
+                          "T404", "T405", "T406", "T407", "T408"})
+
+
 def run_checks(analysis: Analysis) -> list[Issue]:
     """Run every check (never stopping at the first problem), with severities from the policy."""
     issues = []
     for code, entry in REGISTRY.items():
         severity = analysis.policy.severity.get(code, entry.severity)
-        if severity == "off":
+        if severity == "off" or (not analysis.scored and code in POINTS_CODES):
             continue
         for finding in entry.run(analysis):
             issues.append(Issue(code, severity, finding.cell, finding.message, finding.suggested))
@@ -442,7 +448,7 @@ def unmet_without_reason(a: Analysis) -> Iterator[Finding]:
         reason = _reason_cell(a, r.row)
         if reason is not None and _no_reason(reason):
             yield Finding(reason.ref, f"指标“{r.row.label}”未完成年度指标值，请填写"
-                                      f"{'偏差原因分析及改进措施' if reason is r.row.cells.get('reason') else _form_reason_label(a)}。")
+                                      f"{_column_reason_label(a) if reason is r.row.cells.get('reason') else _form_reason_label(a)}。")
 
 
 def _reason_cell(a: Analysis, row: Row) -> Cell | None:
@@ -456,6 +462,12 @@ def _reason_cell(a: Analysis, row: Row) -> Cell | None:
 def _no_reason(cell: Cell) -> bool:
     """Empty, `/`, or a form-wide reason of only 无 (which says there was nothing to explain)."""
     return cell.parsed.is_blank
+
+
+def _column_reason_label(a: Analysis) -> str:
+    """The reason column as the family prints it (未完成原因和改进措施 on the 县级专项资金 form)."""
+    column = next((c for c in a.family.table.get("columns", []) if c["key"] == "reason" and c.get("labels")), None)
+    return column["labels"][0] if column is not None else "偏差原因分析及改进措施"
 
 
 def _form_reason_label(a: Analysis) -> str:
@@ -522,10 +534,11 @@ def qualitative_tier_unclear(a: Analysis) -> Iterator[Finding]:
     for item, r in _results(a):
         if r.kind == "qualitative" and r.tier is None:
             bands = "；".join(band_text(t, item.weight, a.policy) for t in TIER_LABELS) if item.weight else ""
-            where = r.row.cell("tier").ref or item.score_cell.ref
+            where = r.row.cell("tier").ref or item.score_cell.ref or r.row.cell("actual").ref
             yield Finding(where, f"指标“{r.row.label}”为定性指标，目标“{r.row.parsed('target').text or shown_value(r.row.parsed('target'))}”，"
                                  f"实际“{r.row.parsed('actual').text or shown_value(r.row.parsed('actual'))}”，从表述看不出是否达成；"
-                                 f"请选择定性评价档次并在相应区间内打分（{bands}）。")
+                                 + (f"请选择定性评价档次并在相应区间内打分（{bands}）。" if a.scored else
+                                    f"请在{_column_reason_label(a)}中写明完成程度，或把全年完成值写成可与目标比较的表述。"))
 
 
 @check("I309", "error", "得分不在所选档次区间内", "选“部分达成”，分值 15，得分 15")

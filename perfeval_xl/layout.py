@@ -481,6 +481,8 @@ class _FamilySpec:
         self.required = tuple(recognition.get("required_columns")
                               or REQUIRED_COLUMNS.get(family.id, REQUIRED_COLUMNS["standard"]))
         self.signals = _label_keys(recognition.get("signals", []))
+        # Column labels the family's table never has (a form without points: 分值, 得分): a header holding one is not it.
+        self.absent = _label_keys(recognition.get("absent_columns", []))
         self.title = re.compile(recognition["title"]) if recognition.get("title") else None
         self.end_keys = _label_keys(family.table.get("end_labels", []))
         self.points = tuple((key, _label_keys(entry["labels"])) for key, entry in data.get("points", {}).items())
@@ -560,6 +562,7 @@ def _search_header(ix: SheetIndex, spec: _FamilySpec) -> tuple[Header | None, tu
     required = spec.required
     by_row = _rows_with(ix, spec.columns)
     split_rows = {r for r, _ in ix._find(_SPLIT_HEADER_KEYS)}
+    absent_rows = {r for r, _ in ix._find(spec.absent)} if spec.absent else set()
     best: tuple[int, dict[str, int]] | None = None
     best_count = 0
     for r in sorted(by_row):
@@ -572,6 +575,8 @@ def _search_header(ix: SheetIndex, spec: _FamilySpec) -> tuple[Header | None, tu
             continue
         if not spec.indicators and _standard_table_row(ix, r):
             continue  # 年度指标值 / 实际完成值: a 绩效指标 table, not a 评分表
+        if r in absent_rows or (below and r + 1 in absent_rows):
+            continue  # a 分值 / 得分 column: a scored form of another family
         mapping = dict(below)
         mapping.update(here)
         bottom = max([r] + [ix.end_of(r, c)[0] for c in here.values()])
@@ -1051,7 +1056,9 @@ def explain_recognition(book: GridBook, family: Family | None = None) -> list[st
     points = [(key, cell) for key, cell in form.fields.items() if key.endswith("_points")]
     if points:
         lines.append("  标签中的分值：" + "、".join(f"“{ix.text(*_rc(cell.ref))}” → {cell.value} 分" for _, cell in points))
-    if family.table.get("weights_printed", True) is False:
+    if family.data.get("scored", True) is False:
+        lines.append("  本表样不打分（scored = false）：没有分值、得分、总分和等次，只核对执行率和各项指标完成情况")
+    elif family.table.get("weights_printed", True) is False:
         lines.append("  本表样不列各指标分值（权重）：各行得分无法逐项核对（I319）")
     return lines
 

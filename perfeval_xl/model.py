@@ -151,6 +151,10 @@ class ItemScore:
     explanation: str
 
 
+# What is shown for the total and the grade of a form that carries no points (a family with `scored = false`).
+UNSCORED_TEXT = "本表不打分"
+
+
 @dataclass
 class Evaluation:
     form: Form
@@ -162,6 +166,7 @@ class Evaluation:
     total: float | None = None
     grade: str | None = None
     subtotals: dict[str, float] = field(default_factory=dict)
+    scored: bool = True  # False: the form carries no points (no 分值, 得分, 总分, 等次): total and grade stay None
     make_outputs: Callable[[], list[Output]] | None = field(default=None, repr=False, compare=False)
 
     @cached_property

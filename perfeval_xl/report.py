@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .model import UNSCORED_TEXT
 from .values import shown_number
 from .writeback import SEVERITY_LABEL
 
@@ -39,8 +40,13 @@ def markdown_report(records: list[dict]) -> str:
                  ("执行率", f"{rate * 100:.2f}%" if rate is not None else None),
                  ("预算执行得分", record.get("execution_score")), ("总分", record.get("total")),
                  ("评价等次", record.get("grade")), ("错误", record.get("errors")), ("警告", record.get("warnings"))]
+        if record.get("scored") is False:  # a form without points: say so where the total and grade would be
+            facts[-4:-2] = [("总分、等次", f"{UNSCORED_TEXT}（表样没有分值、得分，只核对执行率和各项指标完成情况）")]
         lines.append("；".join(f"{name} {_number(value)}" for name, value in facts if value not in (None, "")))
-        if record.get("items"):
+        if record.get("items") and record.get("scored") is False:
+            lines += ["", "| 指标 | 完成情况 |", "| --- | --- |"]
+            lines += [f"| {_cell_text(item['label'])} | {_cell_text(item['explanation'])} |" for item in record["items"]]
+        elif record.get("items"):
             lines += ["", "| 指标 | 得分单元格 | 分值 | 填报得分 | 规则得分 | 计分说明 |", "| --- | --- | --- | --- | --- | --- |"]
             for item in record["items"]:
                 lines.append(f"| {_cell_text(item['label'])} | {item['cell']} | {_number(item['weight'])} | "

@@ -42,6 +42,7 @@ from .writeback import SEVERITY_LABEL
 SHEET_FORMS, SHEET_ISSUES, SHEET_CHARTS, SHEET_NOTES = "汇总", "问题清单", "图表", "说明"
 UNREADABLE = "读取失败"
 UNGRADED = "未评"
+UNSCORED = "不打分"  # the 等次 of a form whose layout carries no points (a family with `scored = false`)
 GRADES = ("优", "良", "中", "差", UNGRADED)
 SCORE_BINS = tuple(range(0, 101, 10))  # 0–10, 10–20, …, 90–100 (100 itself in the last bin)
 # Excel keeps at most 65,530 hyperlinks on one worksheet; rows beyond get a HYPERLINK() formula instead.
@@ -61,7 +62,7 @@ FORM_COLUMNS: list[tuple[str, int, str | None, str]] = [
     ("执行率", 9, "0.00%", "标准表：按评分口径计算的预算执行率（默认 全年执行数 / 全年预算数）；"
                           "评分表：预算执行率 = 实际支出 / 实际到位资金，与表内“预算执行率”一致"),
     ("总分", 8, "0.00", "按评分口径计算的总分（填报的得分优先，未填的按规则计）"),
-    ("等次", 9, None, f"按评分口径的等次分档；无法算出总分的为“{UNGRADED}”，文件打不开或认不出自评表的为“{UNREADABLE}”"),
+    ("等次", 9, None, f"按评分口径的等次分档；无法算出总分的为“{UNGRADED}”，表样本身不打分（没有分值、得分）的为“{UNSCORED}”，文件打不开或认不出自评表的为“{UNREADABLE}”"),
     ("错误", 6, "0", "“错误”级问题数（必须更正），明细见“问题清单”"),
     ("警告", 6, "0", "“警告”级问题数（请核实或说明），明细见“问题清单”"),
     ("表样", 26, None, "识别出的表样：本工具模板，或按标签识别的其他印制表样"),
@@ -220,7 +221,8 @@ def build_tables(records: list[dict[str, Any]], folder: Path) -> dict[str, Any]:
             "link": link, "文件": name, "主管部门": record["department"], "实施单位": record["implementing_unit"],
             "项目名称": record["project_name"], "年度": _year(record["year"]),
             "全年预算数": record["budget_annual"], "全年执行数": record["budget_executed"],
-            "执行率": record["budget_rate"], "总分": record["total"], "等次": record["grade"] or UNGRADED,
+            "执行率": record["budget_rate"], "总分": record["total"],
+            "等次": record["grade"] or (UNSCORED if record.get("scored") is False else UNGRADED),
             "错误": record["errors"], "警告": record["warnings"], "表样": _layout_label(record),
             "评分口径": record["policy"],
         })

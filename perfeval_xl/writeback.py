@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Evaluation, Form
+from .model import UNSCORED_TEXT, Evaluation, Form
 from .values import format_number
 
 RESULTS_SHEET = "校验结果"
@@ -200,7 +200,7 @@ def _cell_order(cell: str) -> tuple[int, str]:
 def summary_line(evaluation: Evaluation) -> str:
     total = format_number(evaluation.total) if evaluation.total is not None else "—"
     rate = f"{evaluation.execution_rate * 100:.2f}%" if evaluation.execution_rate is not None else "—"
-    parts = [f"总分 {total}", f"等次 {evaluation.grade or '—'}"]
+    parts = [f"总分 {total}", f"等次 {evaluation.grade or '—'}"] if evaluation.scored else [f"{UNSCORED_TEXT}（无总分、等次）"]
     if evaluation.form.budget:
         parts.insert(0, f"执行率 {rate}")
     parts += [f"错误 {evaluation.errors}", f"警告 {evaluation.warnings}", f"评分口径 {evaluation.policy_name}"]

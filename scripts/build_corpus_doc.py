@@ -42,6 +42,8 @@ def _number(value) -> str:
 
 def _published(form: CorpusForm) -> str:
     p = form.published
+    if form.expected.get("scored") is False:
+        return "不打分（无分值、得分）"
     total = _number(p.get("total"))
     if p.get("grade"):
         total += f"（{p['grade']}）"
@@ -52,7 +54,7 @@ def _found(record: dict) -> str:
     if "error" in record:
         return "未能读取"
     errors = [f"{i['code']} {i['cell']}".strip() for i in record["issues"] if i["severity"] == "error"]
-    total = _number(record.get("total"))
+    total = _number(record.get("total")) if record.get("scored") is not False else "无（本表不打分）"
     grade = f"（{record['grade']}）" if record.get("grade") else ""
     # Warnings are left out on purpose: their number moves with every wording change, errors and totals do not.
     return f"总分 {total}{grade}；错误 {', '.join(errors) if errors else '无'}"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from perfeval_xl.checks import REGISTRY  # noqa: E402
+from perfeval_xl.checks import POINTS_CODES, REGISTRY  # noqa: E402
 from perfeval_xl.policy import load_policy, shipped_policy_names  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
@@ -96,6 +96,10 @@ I317 = "error"   # 超额完成未说明原因，作为错误
 B208 = "off"     # 不再提示执行率所用分母
 ```
 
+表样本身不打分的（家族描述 `perfeval_xl/families/*.toml` 中写 `scored = false`，如湖南县级专项资金绩效目标自评表：
+没有分值、得分、总分和等次），只核对执行率和各项指标完成情况，不给总分、等次和建议得分，也不运行关于分值、得分、总分、
+等次的校验（{unscored}）。
+
 下文“条件”一项取自检查函数的说明（英文），是该规则的准确定义。
 
 | 代码 | 标题 | 默认级别 |
@@ -127,7 +131,7 @@ def render() -> str:
     codes = sorted(REGISTRY, key=lambda code: (list(AREAS).index(code[0]), code))
     overrides = _policy_overrides()
     table = "\n".join(f"| {code} | {REGISTRY[code].title} | {SEVERITY_TEXT[REGISTRY[code].severity]} |" for code in codes)
-    parts = [INTRO.format(areas="、".join(AREAS.values()), table=table)]
+    parts = [INTRO.format(areas="、".join(AREAS.values()), table=table, unscored="、".join(sorted(POINTS_CODES)))]
     for code in codes:
         entry = REGISTRY[code]
         lines = [f"## {code} {entry.title}", "",

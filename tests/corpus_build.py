@@ -184,7 +184,8 @@ def discrepancies(form: CorpusForm, record: dict, with_messages: bool = True) ->
     - errors: exactly the expected (code, cell) pairs; an expected entry with cell "*" stands for one more error
       of that code anywhere (a code another reader may place differently), code "*" for any code; codes listed in
       `truncation_codes` (what a cut-off page makes up, e.g. T401 when the last rows are missing) are ignored;
-    - total, grade, execution score: equal to the expected ones where given.
+    - total, grade, execution score, execution rate: equal to the expected ones where given;
+    - `scored = false` (a form that carries no points): no total and no grade, and the record says it is unscored.
     """
     if "error" in record:
         return [f"表格未能读取：{record['error']}"]
@@ -219,6 +220,13 @@ def discrepancies(form: CorpusForm, record: dict, with_messages: bool = True) ->
     for key, label in (("total", "总分"), ("grade", "等次"), ("execution_score", "预算执行得分")):
         if key in expected and not _same(record.get(key), expected[key]):
             wrong.append(f"{label}：工具为 {record.get(key)}，应为 {expected[key]}")
+    if "execution_rate" in expected and not (isinstance(record.get("execution_rate"), (int, float))
+                                             and abs(record["execution_rate"] - expected["execution_rate"]) < 0.00005):
+        wrong.append(f"执行率：工具为 {record.get('execution_rate')}，应为 {expected['execution_rate']}")
+    if expected.get("scored") is False and (record.get("scored") is not False or record.get("total") is not None
+                                            or record.get("grade") is not None):
+        wrong.append(f"不打分的表：工具给出 总分 {record.get('total')}、等次 {record.get('grade')}（scored = "
+                     f"{record.get('scored')}），应无总分、等次")
     return wrong
 
 

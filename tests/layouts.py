@@ -12,6 +12,9 @@ Layouts (LAYOUTS):
   group labels only on the first row of each group and not merged, 合计 row, 自评等级.
 - hubei: 湖北 style: 预算执行 20 points, the target split over 指标性质 / 指标值 / 度量单位 under a two-row header,
   `≧` and `═` glyphs, `百分比` units, 权重 instead of 分值, a percent cell holding 0.92.
+- hengshan-2020: the 湖南 县级专项资金绩效目标自评表 (衡山 2020, 县级储备粮) as published: no 分值, 得分, 总分 or 等次;
+  专项资金名称 / 县级主管部门 head rows, 全年预算数(A) / 全年执行数(B) / 执行率(B/A), 年度指标值 / 全年完成值 /
+  未完成原因和改进措施, labels printed one character a line, a 说明 row under the table.
 - yuan: amounts in 元 ("单位：元"), the 年度资金总额 row printed 0 / 0 / 0 with the money in the 其中 rows, 执行率 printed
   as `1`, `—` / `/` / `无` for "not applicable", a whole row of `/`.
 
@@ -406,6 +409,47 @@ def yinchuan_2021_data() -> dict:
         "goal_planned": "保障学校正常工作运行",
         "goal_actual": "保障了学校正常工作运行",
         "rows": list(YINCHUAN_2021_ROWS),
+    }
+
+
+HENGSHAN_2020_SOURCE = "https://taowenge.com/p-72820237.html"  # 2020年度县级专项资金绩效目标自评表.docx
+HENGSHAN_2020_ROWS = [
+    # 一级, 二级, 三级, 年度指标值, 全年完成值, 未完成原因和改进措施 (the published figures, as printed)
+    ("产\n出\n指\n标", "数量\n指标", "5000吨稻谷、500吨成\n品粮储备到位率", "100%", "100%", None),
+    (None, None, "库存数量真实率", "100%", "100%", None),
+    (None, "质量\n指标", "县级储备粮管理制\n度严格执行率", "100%", "100%", None),
+    (None, None, "储备粮管理专户管\n理率", "100%", "100%", None),
+    (None, None, "县级储备粮库存粮\n食明显变质比例", "0", "0", None),
+    (None, "时效\n指标", "县级储备粮贷款付\n息及时率", "100%", "100%", None),
+    (None, None, "县级储备粮应急保\n障率", "100%", "100%", None),
+    (None, "成本\n指标", "国家政策性粮收购\n价格执行率", "100%", "100%", None),
+    (None, None, "县级储备粮库存成\n本核算率", "100%", "100%", None),
+    ("效\n益\n指\n标", "经济\n效益\n指标", "利息费用保障率", "100%", "100%", None),
+    (None, None, "政策性挂账利息补\n贴保障率", "100%", "无", "没有轮换、动用库存"),
+    (None, "生态\n效益\n指标", "低温、低氧、低剂量\n科学保粮率", "100%", "100%", None),
+    (None, None, "食品安全指标达标\n率", "100%", "100%", None),
+    (None, "可持\n续影\n响指标", "粮食储备设备维\n护及安全性", "高", "高", None),
+    ("满意\n度指\n标", "服务\n对象\n满意\n度指\n标", "因粮食市场波动引\n起的粮食安全事件\n发生数", "0起", "0起", None),
+    (None, None, "市民满意度调查", "≥90%", "100%", None),
+]
+
+
+def hengshan_2020_data() -> dict:
+    """The published 衡山县 2020 县级专项资金绩效目标自评表, 县级储备粮 (HENGSHAN_2020_SOURCE; transcribed in
+    tests/corpus/hunan-2020-hengshan-chubeiliang.toml). No points anywhere: 194.9 / 194.9 = 100 %, every row met or
+    its reason written."""
+    return {
+        "title": "2020年度县级专项资金绩效目标自评表",
+        "project_name": "县级储备粮",
+        "contact": "旷建成、向建军",
+        "department": "衡山县商务和粮食局",
+        "implementing_unit": "粮食调控储备与产业发展股",
+        "budget": {"total": {"annual": 194.9, "executed": 194.9, "rate": "100%"},
+                   "current": {"annual": 194.9, "executed": 194.9, "rate": "100%"}},
+        "goal_planned": "保持和稳定地方粮食储备机制",
+        "goal_actual": "地方储备粮食规模达标",
+        "rows": list(HENGSHAN_2020_ROWS),
+        "note": "无",
     }
 
 
@@ -986,6 +1030,68 @@ def write_scorecard(path: Path, data: dict | None = None) -> dict[str, str]:
     return where
 
 
+def write_county_fund(path: Path, data: dict | None = None) -> dict[str, str]:
+    """The 湖南 县级专项资金绩效目标自评表 page as printed (six columns A–F): title; 专项资金名称 | 负责人及电话;
+    县级主管部门 | 实施单位; 项目资金（万元） with 全年预算数(A) | 全年执行数(B) | 执行率(B/A) over 年度资金总额,
+    其中：中央、省、市补助县级资金, 其他资金; 年度总体目标 (年初设定目标 | 全年实际完成情况); the indicator table
+    一级 | 二级 | 三级指标 | 年度指标值 | 全年完成值 | 未完成原因和改进措施 with its groups merged down; a 说明 row.
+    Nothing on it is a point."""
+    d = data or hengshan_2020_data()
+    wb, s = _new_sheet("Sheet1", {"A": 8, "B": 10, "C": 22, "D": 14, "E": 14, "F": 20})
+    where: dict[str, str] = {}
+    s.put("A1", d["title"], "F1", bold=True)
+    s.put("A2", "专项资金名称")
+    where["project_name"] = s.put("B2", d["project_name"], "C2")
+    s.put("D2", "负责人及电话")
+    s.put("E2", d["contact"], "F2")
+    s.put("A3", "县级主管部门")
+    where["department"] = s.put("B3", d["department"], "C3")
+    s.put("D3", "实施单位")
+    s.put("E3", d["implementing_unit"], "F3")
+    s.put("A4", "项目资金\n(万元)", "A7")
+    s.put("B4", None, "C4")
+    s.row(4, ["全年预算数(A)", "全年执行数(B)", "执行率(B/A)"], start=4)
+    for r, (key, label) in enumerate((("total", "年度资金总额"), ("current", "其中:中央、省、市补助县级资金"),
+                                      ("other", "其他资金")), start=5):
+        line = d["budget"].get(key, {})
+        s.put(f"B{r}", label, f"C{r}")
+        where[f"budget:{key}:annual"] = s.put(f"D{r}", line.get("annual"))
+        where[f"budget:{key}:executed"] = s.put(f"E{r}", line.get("executed"))
+        where[f"budget:{key}:rate"] = s.put(f"F{r}", line.get("rate"))
+    s.put("A8", "年度\n总体\n目标", "A9")
+    s.put("B8", "年初设定目标", "C8")
+    s.put("D8", "全年实际完成情况", "F8")
+    s.put("B9", d["goal_planned"], "C9")
+    s.put("D9", d["goal_actual"], "F9")
+    s.row(10, ["一级\n指标", "二级\n指标", "三级指标", "年度指标\n值", "全年\n完成值", "未完成原因和\n改进措施"])
+    where["header"] = "A10"
+    r = 11
+    rows = d["rows"]
+    l1_start = l2_start = r
+    for i, (level1, level2, name, target, actual, reason) in enumerate(rows):
+        if level1:
+            l1_start = r
+            s.put(f"A{r}", level1)
+        if level2:
+            l2_start = r
+            s.put(f"B{r}", level2)
+        s.row(r, [name, target, actual, reason], start=3)
+        for letter in "ABCDEF":
+            s.ws[f"{letter}{r}"].border = _BORDER
+        key = " ".join(name.split())
+        where[f"actual:{key}"], where[f"reason:{key}"] = f"E{r}", f"F{r}"
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        if (nxt is None or nxt[1] or nxt[0]) and r > l2_start:
+            s.ws.merge_cells(f"B{l2_start}:B{r}")
+        if (nxt is None or nxt[0]) and r > l1_start:
+            s.ws.merge_cells(f"A{l1_start}:A{r}")
+        r += 1
+    s.put(f"A{r}", "说明")
+    s.put(f"B{r}", d["note"], f"F{r}")
+    save(wb, path)
+    return where
+
+
 # --- Varied figures for benchmarks -----------------------------------------------------------------------------
 
 _NUMBER_IN_TEXT = re.compile(r"\d+(?:\.\d+)?")
@@ -1079,6 +1185,18 @@ def vary_scorecard(data: dict, seed: int) -> dict:
     return d
 
 
+def vary_county_fund(data: dict, seed: int) -> dict:
+    """Budget scaled, executed varied, 执行率 printed as B/A; the rows as published (they carry no points)."""
+    rnd = random.Random(seed)
+    d = copy.deepcopy(data)
+    d["project_name"] = f"{d['project_name']}（样本{seed}）"
+    annual = round(d["budget"]["total"]["annual"] * rnd.uniform(0.4, 3.0), 2)
+    executed = round(annual * rnd.uniform(0.6, 1.0), 2)
+    line = {"annual": annual, "executed": executed, "rate": f"{executed / annual * 100:.2f}%"}
+    d["budget"] = {"total": dict(line), "current": dict(line)}
+    return d
+
+
 Writer = Callable[[Path, dict | None], dict]
 
 # name → (writer, default figures, varier, file name under examples/printed/)
@@ -1091,6 +1209,7 @@ LAYOUTS: dict[str, tuple[Writer, Callable[[], dict], Callable[[dict, int], dict]
     "hubei-2020": (write_hubei_2020, hubei_2020_data, vary_standard, "湖北-2020-长江禁捕-原表样.xlsx"),
     "hubei-2021": (write_hubei_2020, hubei_2021_data, vary_standard, "示例D-湖北财政项目绩效自评表.xlsx"),
     "yinchuan-2021": (write_scorecard, yinchuan_2021_data, vary_scorecard, "银川-2021-评分卡-原表样.xlsx"),
+    "hengshan-2020": (write_county_fund, hengshan_2020_data, vary_county_fund, "衡山-2020-县级专项资金-不打分-原表样.xlsx"),
 }
 
 

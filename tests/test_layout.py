@@ -467,6 +467,7 @@ def test_printed_examples_are_current_and_all_read(tmp_path, capsys):
     assert totals["邵阳-2023-原表样.xlsx"] == (72.62, "中") and totals["晋中-2020-原表样.xlsx"] == (87.72, "良")
     assert totals["湖北-2020-长江禁捕-原表样.xlsx"] == (100, "优") and totals["示例D-湖北财政项目绩效自评表.xlsx"] == (86, "良")
     assert totals["银川-2021-评分卡-原表样.xlsx"] == (94, "优")
+    assert totals["衡山-2020-县级专项资金-不打分-原表样.xlsx"] == (None, None)
 
 
 def test_scored_copy_of_a_printed_form(tmp_path):
@@ -483,7 +484,9 @@ def test_varied_figures_read_in_every_layout(tmp_path, name):
         path = tmp_path / f"{name}-{seed}.xlsx"
         write_layout(name, path, seed=seed)
         evaluation = _evaluate(_calamine(path))
-        assert evaluation.form.layout.startswith("识别") and evaluation.total is not None
+        assert evaluation.form.layout.startswith("识别")
+        # A layout that carries no points (县级专项资金绩效目标自评表) has no total; every other one has one.
+        assert (evaluation.total is not None) == evaluation.scored
         assert f"样本{seed}" in evaluation.form.fields["project_name"].value
 
 
