@@ -57,6 +57,14 @@ function number(value, digits) {
   return typeof value === "number" ? String(Math.round(value * 10 ** digits) / 10 ** digits) : String(value);
 }
 
+// A form without points (a family with scored = false, e.g. 湖南 县级专项资金绩效目标自评表) has no total by design:
+// say so, instead of the "—" that means a total could not be worked out.
+const UNSCORED = "本表不打分";
+
+function shownTotal(record) {
+  return record.scored === false ? UNSCORED : number(record.total, 2);
+}
+
 function percent(rate) {
   return rate === null || rate === undefined ? "—" : (rate * 100).toFixed(2) + "%";
 }
@@ -77,7 +85,7 @@ function renderOverviewRow(index) {
   const link = el("a", {"href": "#file-" + index}, files[index].name);
   const cells = record.error
     ? [el("td", {"colspan": "5", "class": "failed"}, "无法校验")]
-    : [el("td", {}, percent(record.execution_rate)), el("td", {}, number(record.total, 2)),
+    : [el("td", {}, percent(record.execution_rate)), el("td", {}, shownTotal(record)),
        el("td", {"class": "grade-" + (record.grade || "")}, record.grade || "—"),
        el("td", {"class": record.errors ? "failed" : ""}, record.errors), el("td", {}, record.warnings)];
   row.replaceChildren(el("td", {}, link), ...cells);
@@ -101,7 +109,7 @@ function renderRecord(index) {
   status.append(download);
   body.append(el("div", {"class": "verdict"},
     el("span", {"class": "rate"}, "执行率 ", el("b", {}, percent(record.execution_rate))),
-    el("span", {"class": "total"}, "总分 ", el("b", {}, number(record.total, 2))),
+    el("span", {"class": "total"}, "总分 ", el("b", {}, shownTotal(record))),
     el("span", {"class": "grade"}, "等次 ", el("b", {"class": "grade-" + (record.grade || "")}, record.grade || "—")),
     el("span", {"class": "count-errors"}, "错误 ", el("b", {}, record.errors)),
     el("span", {"class": "count-warnings"}, "警告 ", el("b", {}, record.warnings))));
