@@ -231,7 +231,7 @@ def _score_indicator_row(row: Row, is_cost: bool, policy: Policy) -> RowResult:
     if target.is_blank or actual.is_blank:
         return RowResult(row, "unscorable")
     if target.is_number and actual.is_number:
-        outcome = score_quantitative(target, actual, is_cost, policy)
+        outcome = score_quantitative(target, actual, is_cost, policy, row.label)
         if outcome is None:
             return RowResult(row, "unscorable", unit_mismatch=True, explanation="单位不一致，无法比较")
         return RowResult(row, "quantitative", outcome.fraction, outcome, explanation=outcome.explanation)

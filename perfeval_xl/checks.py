@@ -603,6 +603,18 @@ def cost_without_comparator(a: Analysis) -> Iterator[Finding]:
                                                       f"建议写明“≤”，如“≤{shown_value(rows[0].parsed('target'))}”。")
 
 
+@check("I321", "info", "成本指标名为完成率等，按越高越好计", "成本指标 计划完成率 目标 90%")
+def cost_rate_read_higher_is_better(a: Analysis) -> Iterator[Finding]:
+    """A 成本指标 target has no comparator, but its 三级指标 names a rate where more is better (完成率, 到位率, 执行率 …,
+    the policy's higher_is_better_names): it is scored as ≥ target, not as a cost (I316)."""
+    for _, r in _results(a):
+        q = r.quantitative
+        if q is not None and q.higher_by_name:
+            yield Finding(r.row.cell("target").ref,
+                          f"成本指标“{r.row.label}”目标值未写比较符；名称表明是“{q.higher_by_name}”，越高越好，按“≥目标值”计分"
+                          f"（而非成本的“≤目标值”）；如确为越低越好，请在目标值前写明“≤”。")
+
+
 # --- T 权重与合计 ----------------------------------------------------------------------------------------------
 
 

@@ -43,6 +43,8 @@ class Policy:
     score_tolerance: float
     severity: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    # 三级指标 name parts that make a comparator-less 成本指标 higher-is-better (完成率, 到位率 …)
+    higher_is_better_names: tuple[str, ...] = ()
 
     def grade(self, total: float | None) -> str | None:
         if total is None:
@@ -179,6 +181,8 @@ def _load_policy_cached(name_or_path: str, stamp: int | None) -> Policy:
             score_tolerance=float(data["rounding"]["score_tolerance"]),
             severity=severity,
             source=source,
+            # optional: a bureau's policy file written before this setting existed keeps its old reading
+            higher_is_better_names=tuple(str(n) for n in q.get("higher_is_better_names", [])),
         )
     except KeyError as exc:
         raise PolicyError(f"评分口径 {source} 缺少设置项 {exc}；请以 national-2020.toml 为底本修改。") from None

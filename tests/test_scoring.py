@@ -126,6 +126,39 @@ def test_cost_without_comparator_follows_the_policy(policies):
     assert direction_of(parse_value("193.5万元"), True, positive) == "positive"
 
 
+# A 成本指标 whose name is a rate where more is better (鄂州 2019 购买第三方服务: 成本指标 “计划完成率” 90% → 60%, 得分
+# 10 of 20): read as ≥ target when no comparator is typed; a typed comparator still decides; other cost names stay ≤.
+NAMED_DIRECTIONS = [
+    ("90%", True, "计划完成率", "positive"),
+    ("100%", True, "资金到位率", "positive"),
+    ("95%", True, "预算执行率", "positive"),
+    ("≤90%", True, "计划完成率", "reverse"),  # the comparator wins over the name
+    ("不超过90%", True, "计划完成率", "reverse"),
+    ("=100%", True, "资金到位率", "exact"),
+    ("90%", True, "成本控制率", "reverse"),  # 鄂州 2019 财政政务管理: not a higher-is-better name
+    ("193.5万元", True, "数据库安全项目建设(已完工）", "reverse"),  # seed 004's cost rows keep their reading
+    ("90%", False, "计划完成率", "positive"),
+]
+
+
+@pytest.mark.parametrize("name, target, is_cost, label, direction", each_policy(NAMED_DIRECTIONS))
+def test_direction_of_a_named_rate(name, target, is_cost, label, direction, policies):
+    assert direction_of(parse_value(target), is_cost, policies[name], label) == direction
+
+
+def test_cost_completion_rate_from_the_ezhou_form(policies):
+    # 60% / 90% = 66.67 %, not completed; 20 × 66.67 % = 13.33 (the form typed 10); not "≤90%, met, full 20".
+    result = score_quantitative(parse_value("90%"), parse_value("60%"), True, policies["national-2020"], "计划完成率")
+    assert (result.direction, result.completed, round(result.fraction, 4), result.higher_by_name) == \
+        ("positive", False, 0.6667, "完成率")
+    assert "完成率" in result.explanation and "未达到目标" in result.explanation
+
+
+def test_higher_is_better_names_are_a_policy_setting(policies):
+    none = dataclasses.replace(policies["national-2020"], higher_is_better_names=())
+    assert direction_of(parse_value("90%"), True, none, "计划完成率") == "reverse"
+
+
 LINEAR = "linear-reverse"
 
 # target, actual, is_cost, direction, completed, fraction (ratio rule), fraction (linear rule), actual/target
