@@ -436,7 +436,8 @@ def _results(a: Analysis):
 def unmet_without_reason(a: Analysis) -> Iterator[Finding]:
     """A quantitative indicator is not completed (or a qualitative one is not 达成) and 偏差原因分析及改进措施 is empty."""
     for _, r in _results(a):
-        unmet = (r.quantitative is not None and not r.quantitative.completed) or r.tier in ("partial", "failed")
+        unmet = ((r.quantitative is not None and not r.quantitative.completed) or r.tier in ("partial", "failed")
+                 or (r.deadline is not None and not r.deadline.completed))
         if not unmet:
             continue
         reason = _reason_cell(a, r.row)
@@ -536,6 +537,22 @@ def score_outside_tier_band(a: Analysis) -> Iterator[Finding]:
             if not in_band(item.typed, r.tier, item.weight, a.policy):
                 yield Finding(item.score_cell.ref, f"指标“{r.row.label}”选了“{TIER_LABELS[r.tier]}”，得分应在 "
                                                    f"{band_text(r.tier, item.weight, a.policy)} 之内，现为 {shown_number(item.typed)}。")
+
+
+@check("I320", "warning", "完成时限晚于目标，得分仍在达成档次", "完成时限 目标 2019年，实际 2020年，得分 20 / 20")
+def late_deadline_scored_as_met(a: Analysis) -> Iterator[Finding]:
+    """A 时效指标 whose target and actual are dates or periods was finished later than its target (2019年 → 2020年),
+    yet its typed 得分 lies in the 达成年度指标 band (full points, or close to them)."""
+    for item, r in _results(a):
+        d = r.deadline
+        if d is None or d.completed or item.typed is None or not item.weight:
+            continue
+        if in_band(item.typed, "achieved", item.weight, a.policy):
+            lower = "；".join(band_text(t, item.weight, a.policy) for t in ("partial", "failed"))
+            yield Finding(item.score_cell.ref,
+                          f"{r.row.label}目标为{d.target.text}，实际为{d.actual.text}，晚于目标，未按时完成；得分 "
+                          f"{shown_number(item.typed)}（分值 {shown_number(item.weight)}）却在“{TIER_LABELS['achieved']}”档次内。"
+                          f"请按未按时完成打分（{lower}），并在偏差原因中说明。")
 
 
 @check("I310", "warning", "一组指标共用一个分值", "成本指标 15 行共用分值 40")

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from .policy import Policy
-from .values import Parsed, comparable, shown_number, shown_value
+from .values import Deadline, Parsed, comparable, shown_number, shown_value
 
 TIER_LABELS = {
     "achieved": "达成年度指标",
@@ -147,6 +147,32 @@ def score_quantitative(target: Parsed, actual: Parsed, is_cost: bool, policy: Po
         rule = f"成本指标名为“{by_name}”，按越高越好，{rule}"
     return Quantitative(direction, t, a, completed, min(max(fraction, 0.0), 1.0), ratio, zero_cost,
                         f"{shown}{ratio_text}，{rule}", by_name)
+
+
+# --- 时效指标: dates ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadlineOutcome:
+    """How a 时效指标 with a date target and a date actual came out. `fraction` None: the unit's judgment (late)."""
+
+    target: Deadline
+    actual: Deadline
+    completed: bool
+    fraction: float | None
+    explanation: str
+
+
+def score_deadline(target: Deadline, actual: Deadline, policy: Policy) -> DeadlineOutcome:
+    """A deadline is met when the actual is no later than the target (a period by its last day: `2019年` is met by
+    any date in 2019) → full 分值 [MOF-2016]. A later actual is not met: a ratio of two dates means nothing
+    (2020 / 2019 = 100.05 %), so the policy says what it earns: the unit's judgment below 达成, or 0."""
+    if actual.last_day <= target.last_day:
+        return DeadlineOutcome(target, actual, True, 1.0, f"实际 {actual.text} 不晚于目标 {target.text}，按时完成")
+    if policy.late_deadline == "zero":
+        return DeadlineOutcome(target, actual, False, 0.0, f"实际 {actual.text} 晚于目标 {target.text}，未按时完成，不得分")
+    return DeadlineOutcome(target, actual, False, None,
+                           f"实际 {actual.text} 晚于目标 {target.text}，未按时完成；得分由单位在“达成”以下的档次内判断")
 
 
 # --- 定性指标 -------------------------------------------------------------------------------------------------

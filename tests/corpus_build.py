@@ -224,9 +224,13 @@ def discrepancies(form: CorpusForm, record: dict, with_messages: bool = True) ->
 
 def false_warnings(form: CorpusForm, record: dict) -> list[tuple[str, str]]:
     """(code, cell) of the warnings the transcription names as false (`false_warning_codes`: the form gives no
-    reason for them, e.g. I315 on a 一级指标 printed vertically, 产\\n出\\n指\\n标)."""
+    reason for them, e.g. I315 on a 一级指标 printed vertically, 产\\n出\\n指\\n标), and the (code, cell) pairs it
+    lists under `false_warnings`."""
     codes = set(form.expected.get("false_warning_codes", []))
-    return [(i["code"], i["cell"] or "") for i in record.get("issues", []) if i["code"] in codes]
+    # `false_warnings`: one (code, cell) each, where the same code elsewhere on the form is right (I307 on one row).
+    cells = {(entry["code"], entry["cell"]) for entry in form.expected.get("false_warnings", [])}
+    return [(i["code"], i["cell"] or "") for i in record.get("issues", [])
+            if i["code"] in codes or (i["code"], i["cell"] or "") in cells]
 
 
 def _same(got, want) -> bool:

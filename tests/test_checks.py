@@ -189,6 +189,11 @@ def no_rows(form: Form) -> None:
             cell.value = None
 
 
+# 鄂州 2019 财政政务管理 row 14, on row 0 of the clean form (分值 20), its score left to each case.
+LATE_DEADLINE = [row(0, "level2", "时效指标"), row(0, "name", "完成时限"), row(0, "target", "2019年"),
+                 row(0, "actual", "2020年"), row(0, "reason", "部分项目延续至下年")]
+
+
 FIRES = [
     # F 表头
     case("F101", field_("project_name", None), "error", "C3", "项目名称未填写，请补充。"),
@@ -295,6 +300,12 @@ FIRES = [
          "一级指标“社会效益”不是 产出指标、效益指标、满意度指标 之一，请核对。", id="unknown"),
     case("I316", row(1, "target", "50万元"), "info", "D21",
          "成本指标“设备采购成本”目标值未写比较符，按“≤目标值”（越低越好）计分；建议写明“≤”，如“≤50万元”。"),
+    # 鄂州 2019 财政政务管理: 时效指标 完成时限 2019年 → 2020年 (published 10 of 20); here scored 20 of 20.
+    case("I320", [*LATE_DEADLINE, row(0, "score", 20)], "warning", "G20",
+         ("完成时限目标为2019年，实际为2020年，晚于目标，未按时完成；得分 20（分值 20）却在“达成年度指标”档次内",
+          "部分达成年度指标并具有一定效果：60%–80%（12–16 分）")),
+    case("I305", [*LATE_DEADLINE[:-1], row(0, "score", 10)], "warning", "H20", "指标“完成时限”未完成年度指标值",
+         id="late-deadline"),
     case("I321", [row(1, "name", "计划完成率"), row(1, "target", "90%"), row(1, "actual", "60%"), row(1, "score", 10),
                   row(1, "reason", "部分项目延续至下年")], "info", "D21",
          "成本指标“计划完成率”目标值未写比较符；名称表明是“完成率”，越高越好，按“≥目标值”计分"),
@@ -361,6 +372,12 @@ def quiet(code, changes, base=standard_form, id=""):
 
 
 QUIET = [
+    # The 鄂州 form's own score: 10 of 20 for a deadline a year late is the unit's judgment, below 达成; no rule
+    # score to suggest (a ratio 2020 / 2019 = 100.05 % would say "met, 20"), so no I307 either.
+    quiet("I320", [*LATE_DEADLINE, row(0, "score", 10)], id="scored-below-achieved"),
+    quiet("I307", [*LATE_DEADLINE, row(0, "score", 10)], id="late-deadline-is-judgment"),
+    quiet("I320", [*LATE_DEADLINE[:3], row(0, "actual", "2019年12月"), row(0, "score", 20)], id="on-time"),
+    quiet("I307", [*LATE_DEADLINE[:3], row(0, "actual", "2019年12月"), row(0, "score", 20)], id="on-time"),
     quiet("F101", field_("project_name", "信息化建设")),
     quiet("F102", field_("year", "2023"), id="typed-as-text"),
     quiet("F102", field_("year", 2100), id="upper-bound"),
