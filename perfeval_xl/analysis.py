@@ -396,6 +396,13 @@ class Analysis:
     # 二级指标 labels that print their points (`数量指标(10分)`): (label as printed, its cell, Σ 分值 of its rows)
     level2_points: list[tuple[str, Cell, float]] = field(default_factory=list)
     goal_points: float | None = None  # the indicators' printed points when the form prints them (湖北 80)
+    # Scored parts with neither a typed 得分 nor a rule's: while any is left, the scores do not make a 总分 (no total,
+    # no grade); `partial_total` is what the scored parts add up to, for the message that says so.
+    unscored: list[Item] = field(default_factory=list)
+    budget_unscored: bool = False
+    partial_total: float | None = None
+    # Whose scores make the total: "typed" (the unit's), "suggested" (all ours: no 得分 typed at all) or "mixed".
+    total_basis: str | None = None
 
     @property
     def execution_score_used(self) -> float | None:
@@ -488,12 +495,22 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
         goal_points = goal_points if goal_points is not None else 100.0 - budget_weight
         total_weight = budget_weight + goal_points
     parts = [item.used_score for item in items if item.used_score is not None]
+    typed = [item.typed for item in items if item.typed is not None]
     execution = None
     if budget is not None and budget.scored:
         execution = budget.typed_score if budget.typed_score is not None else (budget.rate.score if budget.rate else None)
+        if budget.typed_score is not None:
+            typed.append(budget.typed_score)
     if execution is not None:
         parts.append(execution)
-    total = round_score(sum(parts), policy.decimals) if parts else None
+    partial = round_score(sum(parts), policy.decimals) if parts else None
+    # A part that carries points (a 分值, or every row where the layout prints none) but no score at all.
+    unscored = [item for item in items if item.used_score is None and (item.weight or not weights_printed)]
+    budget_unscored = budget is not None and budget.scored and execution is None and bool(items)
+    complete = not unscored and not budget_unscored
+    total = partial if complete else None
+    basis = None if not parts else ("typed" if len(typed) == len(parts) else "suggested" if not typed else "mixed")
     return Analysis(form, family, policy, rows, items, budget, funding, groups, total_weight, total,
                     grade_of(total, policy), weights_printed=weights_printed, goal_points=goal_points,
-                    level2_points=_level2_points(rows, items) if weights_printed else [])
+                    level2_points=_level2_points(rows, items) if weights_printed else [],
+                    unscored=unscored, budget_unscored=budget_unscored, partial_total=partial, total_basis=basis)

@@ -734,6 +734,37 @@ def weights_not_printed(a: Analysis) -> Iterator[Finding]:
                   f"已核对预算执行得分、各行完成情况、指标得分合计不超过 {points} 分、总分和等次。")
 
 
+@check("T409", "warning", "有得分未填也无法计分，总分不完整，不评定等次", "两项指标无完成值、无得分：已计分部分合计 10")
+def total_incomplete(a: Analysis) -> Iterator[Finding]:
+    """Some indicator with points (or the 预算执行 block) has neither a typed 得分 nor a score the rules can give (no
+    实际完成值, a qualitative tier left open, no budget figures). The scored parts are then no 总分: no total and no
+    grade are given (a grade from part of the points would read as the unit's own 差)."""
+    if not a.unscored and not a.budget_unscored:
+        return
+    names = [item.first.label for item in a.unscored] + (["预算执行"] if a.budget_unscored else [])
+    points = sum(item.weight or 0.0 for item in a.unscored) + ((a.budget.weight or 0.0) if a.budget_unscored else 0.0)
+    shown = "、".join(f"“{n}”" for n in names[:5]) + (f"等 {len(names)} 项" if len(names) > 5 else "")
+    worth = f"（分值合计 {shown_number(points)}）" if points else ""
+    scored = f"已计分部分合计 {shown_number(a.partial_total)}，不是总分；" if a.partial_total is not None else ""
+    yield Finding(a.form.field_cell("total").ref,
+                  f"{shown}{worth}既未填写得分，也无法按规则计分，总分不完整：{scored}不计算总分、不评定等次。"
+                  f"请补全实际完成值（或所选档次、得分）后再校验。")
+
+
+@check("T410", "info", "自评得分未填写，总分为建议得分", "各指标得分、预算执行得分均为空")
+def total_is_all_suggested(a: Analysis) -> Iterator[Finding]:
+    """No 得分 is typed anywhere on the form (indicators and 预算执行): every score in the total, and the grade, are
+    the rules' suggestion, not the unit's self-assessment."""
+    if a.total_basis != "suggested":
+        return
+    if a.total is not None:
+        what = f"总分 {shown_number(a.total)}、等次“{a.grade}”是本工具按规则计算的建议得分"
+    else:
+        what = "表中的得分均为本工具按规则计算的建议得分"
+    yield Finding(a.form.field_cell("total").ref, f"表内没有填写任何得分（自评得分未填写）：{what}，不是单位的自评结果；"
+                                                   f"请核对后填入或采用。")
+
+
 @check("T406", "error", "总分超过 100", "总分 填 105")
 def total_above_100(a: Analysis) -> Iterator[Finding]:
     """The printed 总分 / 综合得分 / 自评得分 is above 100, the most a form can score."""

@@ -79,6 +79,7 @@ def evaluation_record(path: Path, evaluation: Evaluation, written: Path | None =
         "year": form.field_cell("year").value,
         "total": evaluation.total,
         "grade": evaluation.grade,
+        "total_basis": evaluation.total_basis,
         "execution_rate": round(evaluation.execution_rate, 6) if evaluation.execution_rate is not None else None,
         "execution_score": evaluation.execution_score,
         "subtotals": evaluation.subtotals,

@@ -162,6 +162,8 @@ class Evaluation:
     total: float | None = None
     grade: str | None = None
     subtotals: dict[str, float] = field(default_factory=dict)
+    # "typed" | "suggested" (no 得分 typed: the total is all ours) | "mixed"; None when nothing is scored
+    total_basis: str | None = None
     make_outputs: Callable[[], list[Output]] | None = field(default=None, repr=False, compare=False)
 
     @cached_property

@@ -184,7 +184,8 @@ def discrepancies(form: CorpusForm, record: dict, with_messages: bool = True) ->
     - errors: exactly the expected (code, cell) pairs; an expected entry with cell "*" stands for one more error
       of that code anywhere (a code another reader may place differently), code "*" for any code; codes listed in
       `truncation_codes` (what a cut-off page makes up, e.g. T401 when the last rows are missing) are ignored;
-    - total, grade, execution score: equal to the expected ones where given.
+    - total, grade, execution score: equal to the expected ones where given; `ungraded = true`: no total, no grade
+      (the scores on the form do not add up to one, e.g. rows with neither a typed score nor a computable one).
     """
     if "error" in record:
         return [f"表格未能读取：{record['error']}"]
@@ -216,6 +217,8 @@ def discrepancies(form: CorpusForm, record: dict, with_messages: bool = True) ->
         messages = {(i["code"], i["cell"] or ""): i["message"] for i in record["issues"]}
         shown = [f"{c} {r}（{messages.get((c, r), '')}）" if with_messages else f"{c} {r}".strip() for c, r in remaining]
         wrong.append("多报的错误：" + ("；" if with_messages else "，").join(shown))
+    if expected.get("ungraded") and (record.get("total") is not None or record.get("grade") is not None):
+        wrong.append(f"总分、等次：工具为 {record.get('total')}（{record.get('grade')}），应不计总分、不评等次")
     for key, label in (("total", "总分"), ("grade", "等次"), ("execution_score", "预算执行得分")):
         if key in expected and not _same(record.get(key), expected[key]):
             wrong.append(f"{label}：工具为 {record.get(key)}，应为 {expected[key]}")
