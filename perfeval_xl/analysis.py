@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from .model import EMPTY, Cell, Family, Form
 from .policy import Policy
-from .scoring import (TIER_BY_LABEL, TIER_LABELS, Quantitative, RateScore, evident_tier, grade_of, percent_text, rate_score,
-                      round_score, score_quantitative)
-from .values import MONEY_FACTORS_TO_WANYUAN, Parsed, as_amount, as_fraction, convert_money, indicator_name, label_key, shown_number
+from .scoring import (TIER_BY_LABEL, TIER_LABELS, DeadlineOutcome, Quantitative, RateScore, evident_tier, grade_of,
+                      percent_text, rate_score, round_score, score_deadline, score_quantitative)
+from .values import (MONEY_FACTORS_TO_WANYUAN, Parsed, as_amount, as_fraction, convert_money, indicator_name, label_key,
+                     read_deadline, shown_number)
 
 BUDGET_COLUMN_LABEL = {"initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数"}
 
@@ -163,13 +164,14 @@ _CONTENT_KEYS = ("name", "target", "actual", "weight", "score", "planned_value",
 @dataclass(slots=True)
 class RowResult:
     row: Row
-    kind: str  # "quantitative" | "qualitative" | "rate" | "judgment" | "unscorable"
+    kind: str  # "quantitative" | "qualitative" | "deadline" | "rate" | "judgment" | "unscorable"
     fraction: float | None = None  # share of 分值 earned by the rule
     quantitative: Quantitative | None = None
     tier: str | None = None
     tier_chosen: bool = False  # the unit picked the tier in the 定性评价档次 column
     unit_mismatch: bool = False
     explanation: str = ""
+    deadline: DeadlineOutcome | None = None  # kind "deadline": a 时效指标 whose target and actual are dates
 
 
 @dataclass
@@ -233,13 +235,16 @@ def _group_into_items(rows: list[Row]) -> list[Item]:
     return items
 
 
-def _score_indicator_row(row: Row, is_cost: bool, policy: Policy) -> RowResult:
+def _score_indicator_row(row: Row, is_cost: bool, policy: Policy, year: int | None = None) -> RowResult:
     target, actual = row.parsed("target"), row.parsed("actual")
     chosen = TIER_BY_LABEL.get(row.parsed("tier").text)
     if target.is_blank or actual.is_blank:
         return RowResult(row, "unscorable")
+    deadline = _deadline_row(row, target, actual, policy, year)
+    if deadline is not None:
+        return deadline
     if target.is_number and actual.is_number:
-        outcome = score_quantitative(target, actual, is_cost, policy)
+        outcome = score_quantitative(target, actual, is_cost, policy, row.label)
         if outcome is None:
             return RowResult(row, "unscorable", unit_mismatch=True, explanation="单位不一致，无法比较")
         return RowResult(row, "quantitative", outcome.fraction, outcome, explanation=outcome.explanation)
@@ -250,6 +255,26 @@ def _score_indicator_row(row: Row, is_cost: bool, policy: Policy) -> RowResult:
     how = "已选档次" if chosen else ("实际与目标表述一致" if actual.text == target.text else "实际完成值表明已达成")
     return RowResult(row, "qualitative", fraction, tier=tier, tier_chosen=chosen is not None,
                      explanation=f"定性指标，{how}：{tier_label(tier)}")
+
+
+def _deadline_row(row: Row, target: Parsed, actual: Parsed, policy: Policy, year: int | None) -> RowResult | None:
+    """Target and actual both dates or periods (`2019年` → `2020年`): compared as dates, not as the numbers 2019 and
+    2020. `2019.12` and a bare `2019` count as dates only in a 时效指标; a target typed with ≥ (not before) is left
+    to the other rules."""
+    expect_date = "时效" in row.level2
+    if target.comparator in (">=", ">"):
+        return None
+    due = read_deadline(target, year, expect_date)
+    done = read_deadline(actual, year, expect_date) if due is not None else None
+    if due is None or done is None:
+        return None
+    outcome = score_deadline(due, done, policy)
+    return RowResult(row, "deadline", outcome.fraction, deadline=outcome, explanation=outcome.explanation)
+
+
+def _form_year(form: Form) -> int | None:
+    parsed = form.field_cell("year").parsed
+    return int(parsed.number) if parsed.is_number and parsed.number == int(parsed.number) else None
 
 
 def _budget_rate_row(row: Row, budget: BudgetAnalysis | None) -> RowResult:
@@ -282,14 +307,14 @@ def _explain_item(item: Item, policy: Policy) -> str:
 
 
 def analyse_indicator_items(rows: list[Row], family: Family, policy: Policy,
-                            budget: BudgetAnalysis | None = None) -> list[Item]:
+                            budget: BudgetAnalysis | None = None, year: int | None = None) -> list[Item]:
     cost_level2 = {entry["label"] for entry in family.table.get("level2", []) if entry.get("cost")}
     from_budget = {label_key(rule["name"]) for rule in family.table.get("computable", [])
                    if str(rule.get("numerator", "")).startswith("budget.")}
     items = _group_into_items(rows)
     for item in items:
         item.results = [_budget_rate_row(row, budget) if from_budget and label_key(row.label) in from_budget
-                        else _score_indicator_row(row, row.level2 in cost_level2 or "成本" in row.level2, policy)
+                        else _score_indicator_row(row, row.level2 in cost_level2 or "成本" in row.level2, policy, year)
                         for row in item.rows]
         scored = [r.fraction for r in item.results if r.fraction is not None]
         if item.weight is not None and scored and (item.is_block or item.results[0].fraction is not None):
@@ -380,6 +405,13 @@ class Analysis:
     level2_points: list[tuple[str, Cell, float]] = field(default_factory=list)
     goal_points: float | None = None  # the indicators' printed points when the form prints them (湖北 80)
     scored: bool = True  # False: the family's forms carry no points (no total, no grade; checks of points are off)
+    # Scored parts with neither a typed 得分 nor a rule's: while any is left, the scores do not make a 总分 (no total,
+    # no grade); `partial_total` is what the scored parts add up to, for the message that says so.
+    items_without_score: list[Item] = field(default_factory=list)
+    budget_without_score: bool = False
+    partial_total: float | None = None
+    # Whose scores make the total: "typed" (the unit's), "suggested" (all ours: no 得分 typed at all) or "mixed".
+    total_basis: str | None = None
 
     @property
     def execution_score_used(self) -> float | None:
@@ -446,7 +478,7 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
     if family.data.get("score_table"):
         items = analyse_score_table_items(rows, family, policy, funding)
     else:
-        items = analyse_indicator_items(rows, family, policy, budget)
+        items = analyse_indicator_items(rows, family, policy, budget, _form_year(form))
 
     groups = []
     level1_keys = [label_key(item.first.level1) for item in items]
@@ -472,15 +504,26 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
         goal_points = goal_points if goal_points is not None else 100.0 - budget_weight
         total_weight = budget_weight + goal_points
     parts = [item.used_score for item in items if item.used_score is not None]
+    typed = [item.typed for item in items if item.typed is not None]
     execution = None
     if budget is not None and budget.scored:
         execution = budget.typed_score if budget.typed_score is not None else (budget.rate.score if budget.rate else None)
+        if budget.typed_score is not None:
+            typed.append(budget.typed_score)
     if execution is not None:
         parts.append(execution)
-    total = round_score(sum(parts), policy.decimals) if parts else None
+    partial = round_score(sum(parts), policy.decimals) if parts else None
+    # A part that carries points (a 分值, or every row where the layout prints none) but no score at all.
+    without_score = [item for item in items if item.used_score is None and (item.weight or not weights_printed)]
+    budget_without_score = budget is not None and budget.scored and execution is None and bool(items)
+    total = partial if not without_score and not budget_without_score else None
+    basis = None if not parts else ("typed" if len(typed) == len(parts) else "suggested" if not typed else "mixed")
     scored = family_scored(family)
     if not scored:  # nothing on the form is a point: no total, no grade, whatever the rows hold
         total, weights_printed, goal_points, total_weight = None, False, None, 0.0
+        without_score, budget_without_score, partial, basis = [], False, None, None
     return Analysis(form, family, policy, rows, items, budget, funding, groups, total_weight, total,
                     grade_of(total, policy), weights_printed=weights_printed, goal_points=goal_points,
-                    level2_points=_level2_points(rows, items) if weights_printed else [], scored=scored)
+                    level2_points=_level2_points(rows, items) if weights_printed else [], scored=scored,
+                    items_without_score=without_score, budget_without_score=budget_without_score,
+                    partial_total=partial, total_basis=basis)

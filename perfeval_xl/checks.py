@@ -54,8 +54,8 @@ def check(code: str, severity: str, title: str, example: str):
 
 # Checks of points (分值, 得分, 小计, 总分, 等次): they have nothing to look at on a form that carries none (a family
 # with `scored = false`), and some would read the missing points as wrong (T401 "合计不等于 100").
-POINTS_CODES = frozenset({"B207", "B209", "I302", "I303", "I307", "I309", "I310", "I319", "T401", "T402", "T403",
-                          "T404", "T405", "T406", "T407", "T408"})
+POINTS_CODES = frozenset({"B207", "B209", "I302", "I303", "I307", "I309", "I310", "I319", "I320", "T401", "T402",
+                          "T403", "T404", "T405", "T406", "T407", "T408", "T409", "T410"})
 
 
 def run_checks(analysis: Analysis) -> list[Issue]:
@@ -442,7 +442,8 @@ def _results(a: Analysis):
 def unmet_without_reason(a: Analysis) -> Iterator[Finding]:
     """A quantitative indicator is not completed (or a qualitative one is not 达成) and 偏差原因分析及改进措施 is empty."""
     for _, r in _results(a):
-        unmet = (r.quantitative is not None and not r.quantitative.completed) or r.tier in ("partial", "failed")
+        unmet = ((r.quantitative is not None and not r.quantitative.completed) or r.tier in ("partial", "failed")
+                 or (r.deadline is not None and not r.deadline.completed))
         if not unmet:
             continue
         reason = _reason_cell(a, r.row)
@@ -551,6 +552,22 @@ def score_outside_tier_band(a: Analysis) -> Iterator[Finding]:
                                                    f"{band_text(r.tier, item.weight, a.policy)} 之内，现为 {shown_number(item.typed)}。")
 
 
+@check("I320", "warning", "完成时限晚于目标，得分仍在达成档次", "完成时限 目标 2019年，实际 2020年，得分 20 / 20")
+def late_deadline_scored_as_met(a: Analysis) -> Iterator[Finding]:
+    """A 时效指标 whose target and actual are dates or periods was finished later than its target (2019年 → 2020年),
+    yet its typed 得分 lies in the 达成年度指标 band (full points, or close to them)."""
+    for item, r in _results(a):
+        d = r.deadline
+        if d is None or d.completed or item.typed is None or not item.weight:
+            continue
+        if in_band(item.typed, "achieved", item.weight, a.policy):
+            lower = "；".join(band_text(t, item.weight, a.policy) for t in ("partial", "failed"))
+            yield Finding(item.score_cell.ref,
+                          f"{r.row.label}目标为{d.target.text}，实际为{d.actual.text}，晚于目标，未按时完成；得分 "
+                          f"{shown_number(item.typed)}（分值 {shown_number(item.weight)}）却在“{TIER_LABELS['achieved']}”档次内。"
+                          f"请按未按时完成打分（{lower}），并在偏差原因中说明。")
+
+
 @check("I310", "warning", "一组指标共用一个分值", "成本指标 15 行共用分值 40")
 def block_weight(a: Analysis) -> Iterator[Finding]:
     """Several rows share one 分值 (a merged cell on the printed form): each indicator should carry its own."""
@@ -614,6 +631,18 @@ def cost_without_comparator(a: Analysis) -> Iterator[Finding]:
             which = f"“{rows[0].label}”" + (f"等 {len(rows)} 个" if len(rows) > 1 else "")
             yield Finding(rows[0].cell("target").ref, f"成本指标{which}目标值未写比较符，按“≤目标值”（越低越好）计分；"
                                                       f"建议写明“≤”，如“≤{shown_value(rows[0].parsed('target'))}”。")
+
+
+@check("I321", "info", "成本指标名为完成率等，按越高越好计", "成本指标 计划完成率 目标 90%")
+def cost_rate_read_higher_is_better(a: Analysis) -> Iterator[Finding]:
+    """A 成本指标 target has no comparator, but its 三级指标 names a rate where more is better (完成率, 到位率, 执行率 …,
+    the policy's higher_is_better_names): it is scored as ≥ target, not as a cost (I316)."""
+    for _, r in _results(a):
+        q = r.quantitative
+        if q is not None and q.higher_by_name:
+            yield Finding(r.row.cell("target").ref,
+                          f"成本指标“{r.row.label}”目标值未写比较符；名称表明是“{q.higher_by_name}”，越高越好，按“≥目标值”计分"
+                          f"（而非成本的“≤目标值”）；如确为越低越好，请在目标值前写明“≤”。")
 
 
 # --- T 权重与合计 ----------------------------------------------------------------------------------------------
@@ -716,6 +745,37 @@ def weights_not_printed(a: Analysis) -> Iterator[Finding]:
     yield Finding(a.form.field_cell("goals_points").ref,
                   f"本表样不列各指标的分值（权重），无法核对每行得分是否超过其分值、也无法按规则给出每行建议得分；"
                   f"已核对预算执行得分、各行完成情况、指标得分合计不超过 {points} 分、总分和等次。")
+
+
+@check("T409", "warning", "有得分未填也无法计分，总分不完整，不评定等次", "两项指标无完成值、无得分：已计分部分合计 10")
+def total_incomplete(a: Analysis) -> Iterator[Finding]:
+    """Some indicator with points (or the 预算执行 block) has neither a typed 得分 nor a score the rules can give (no
+    实际完成值, a qualitative tier left open, no budget figures). The scored parts are then no 总分: no total and no
+    grade are given (a grade from part of the points would read as the unit's own 差)."""
+    if not a.items_without_score and not a.budget_without_score:
+        return
+    names = [item.first.label for item in a.items_without_score] + (["预算执行"] if a.budget_without_score else [])
+    points = sum(item.weight or 0.0 for item in a.items_without_score) + ((a.budget.weight or 0.0) if a.budget_without_score else 0.0)
+    shown = "、".join(f"“{n}”" for n in names[:5]) + (f"等 {len(names)} 项" if len(names) > 5 else "")
+    worth = f"（分值合计 {shown_number(points)}）" if points else ""
+    scored = f"已计分部分合计 {shown_number(a.partial_total)}，不是总分；" if a.partial_total is not None else ""
+    yield Finding(a.form.field_cell("total").ref,
+                  f"{shown}{worth}既未填写得分，也无法按规则计分，总分不完整：{scored}不计算总分、不评定等次。"
+                  f"请补全实际完成值（或所选档次、得分）后再校验。")
+
+
+@check("T410", "info", "自评得分未填写，总分为建议得分", "各指标得分、预算执行得分均为空")
+def total_is_all_suggested(a: Analysis) -> Iterator[Finding]:
+    """No 得分 is typed anywhere on the form (indicators and 预算执行): every score in the total, and the grade, are
+    the rules' suggestion, not the unit's self-assessment."""
+    if a.total_basis != "suggested":
+        return
+    if a.total is not None:
+        what = f"总分 {shown_number(a.total)}、等次“{a.grade}”是本工具按规则计算的建议得分"
+    else:
+        what = "表中的得分均为本工具按规则计算的建议得分"
+    yield Finding(a.form.field_cell("total").ref, f"表内没有填写任何得分（自评得分未填写）：{what}，不是单位的自评结果；"
+                                                   f"请核对后填入或采用。")
 
 
 @check("T406", "error", "总分超过 100", "总分 填 105")

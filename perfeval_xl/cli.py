@@ -80,6 +80,7 @@ def evaluation_record(path: Path, evaluation: Evaluation, written: Path | None =
         "total": evaluation.total,
         "grade": evaluation.grade,
         "scored": evaluation.scored,
+        "total_basis": evaluation.total_basis,
         "execution_rate": round(evaluation.execution_rate, 6) if evaluation.execution_rate is not None else None,
         "execution_score": evaluation.execution_score,
         "subtotals": evaluation.subtotals,

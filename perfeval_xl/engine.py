@@ -52,6 +52,7 @@ def evaluate(form: Form, policy: Policy | None = None, notes: list[Issue] | None
     evaluation = Evaluation(form, policy.name, list(notes or []) + run_checks(analysis))
     evaluation.total, evaluation.grade = analysis.total, analysis.grade
     evaluation.scored = analysis.scored
+    evaluation.total_basis = analysis.total_basis
     if analysis.budget is not None:
         rate = analysis.budget.rate
         evaluation.execution_rate = rate.rate if rate else None

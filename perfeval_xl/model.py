@@ -167,6 +167,8 @@ class Evaluation:
     grade: str | None = None
     subtotals: dict[str, float] = field(default_factory=dict)
     scored: bool = True  # False: the form carries no points (no 分值, 得分, 总分, 等次): total and grade stay None
+    # "typed" | "suggested" (no 得分 typed: the total is all ours) | "mixed"; None when nothing is scored
+    total_basis: str | None = None
     make_outputs: Callable[[], list[Output]] | None = field(default=None, repr=False, compare=False)
 
     @cached_property

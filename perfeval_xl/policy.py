@@ -43,6 +43,9 @@ class Policy:
     score_tolerance: float
     severity: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    # 三级指标 name parts that make a comparator-less 成本指标 higher-is-better (完成率, 到位率 …)
+    higher_is_better_names: tuple[str, ...] = ()
+    late_deadline: str = "judgment"  # a 时效指标 finished after its date: "judgment" (the unit's, below 达成) or "zero"
 
     def grade(self, total: float | None) -> str | None:
         if total is None:
@@ -155,6 +158,9 @@ def _load_policy_cached(name_or_path: str, stamp: int | None) -> Policy:
             raise PolicyError(f"评分口径 {source} 的 quantitative.cost_without_comparator 只能是 reverse 或 positive。")
         if q["zero_cost_actual"] not in ("not_done", "saving"):
             raise PolicyError(f"评分口径 {source} 的 quantitative.zero_cost_actual 只能是 not_done 或 saving。")
+        late = data.get("timeliness", {}).get("late", "judgment")
+        if late not in ("judgment", "zero"):
+            raise PolicyError(f"评分口径 {source} 的 timeliness.late 只能是 judgment 或 zero。")
         from .checks import REGISTRY  # here, not at the top: checks imports the analysis, which imports this module
 
         unknown = sorted(code for code in severity if code not in REGISTRY)
@@ -179,6 +185,9 @@ def _load_policy_cached(name_or_path: str, stamp: int | None) -> Policy:
             score_tolerance=float(data["rounding"]["score_tolerance"]),
             severity=severity,
             source=source,
+            # optional: a bureau's policy file written before this setting existed keeps its old reading
+            higher_is_better_names=tuple(str(n) for n in q.get("higher_is_better_names", [])),
+            late_deadline=late,
         )
     except KeyError as exc:
         raise PolicyError(f"评分口径 {source} 缺少设置项 {exc}；请以 national-2020.toml 为底本修改。") from None

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from .policy import Policy
-from .values import Parsed, comparable, shown_number, shown_value
+from .values import Deadline, Parsed, comparable, shown_number, shown_value
 
 TIER_LABELS = {
     "achieved": "达成年度指标",
@@ -78,27 +78,37 @@ class Quantitative:
     ratio: float | None  # actual / target, for the over-completion check
     zero_cost: bool
     explanation: str
+    # A 成本指标 without a comparator read as higher-is-better because of this part of its name (完成率 …)
+    higher_by_name: str | None = None
 
 
-def direction_of(target: Parsed, is_cost: bool, policy: Policy) -> str:
-    """≥ ＞ > or none → positive; ≤ ＜ < → reverse; = → exact. A 成本指标 with no comparator follows the policy."""
+def named_higher_is_better(name: str, policy: Policy) -> str | None:
+    """The part of a 三级指标 name that says more is better (`计划完成率` → 完成率), per the policy's list; else None."""
+    return next((part for part in policy.higher_is_better_names if part in name), None) if name else None
+
+
+def direction_of(target: Parsed, is_cost: bool, policy: Policy, name: str = "") -> str:
+    """≥ ＞ > or none → positive; ≤ ＜ < → reverse; = → exact. A typed comparator always decides. A 成本指标 with no
+    comparator follows the policy, unless its name is a higher-is-better rate (完成率, 到位率 …: the policy's list)."""
     if target.comparator in (">=", ">"):
         return "positive"
     if target.comparator in ("<=", "<"):
         return "reverse"
     if target.comparator == "=":
         return "exact"
-    return "reverse" if is_cost and policy.cost_without_comparator == "reverse" else "positive"
+    if is_cost and policy.cost_without_comparator == "reverse" and named_higher_is_better(name, policy) is None:
+        return "reverse"
+    return "positive"
 
 
-def score_quantitative(target: Parsed, actual: Parsed, is_cost: bool, policy: Policy) -> Quantitative | None:
+def score_quantitative(target: Parsed, actual: Parsed, is_cost: bool, policy: Policy, name: str = "") -> Quantitative | None:
     """[MOF-2016] completed → full; [MOF-2020, BJ-2016, HB-2020] positive → 实际/目标, reverse → 目标/实际 or [LIN];
     never above 分值, never below 0. None when the units cannot be compared."""
     pair = comparable(target, actual)
     if pair is None:
         return None
     t, a = pair
-    direction = direction_of(target, is_cost, policy)
+    direction = direction_of(target, is_cost, policy, name)
     shown = f"{shown_value(actual)} / {shown_value(target)}"
     ratio = a / t if t else None
     zero_cost = is_cost and direction == "reverse" and a == 0 and t > 0
@@ -131,8 +141,38 @@ def score_quantitative(target: Parsed, actual: Parsed, is_cost: bool, policy: Po
             fraction = a / t if a < t else t / a
         rule = "等于目标" if completed else "偏离目标，按偏离比例计"
     ratio_text = f" = {percent_text(ratio)}" if ratio is not None else ""
+    by_name = (named_higher_is_better(name, policy) if is_cost and target.comparator is None
+               and policy.cost_without_comparator == "reverse" else None)
+    if by_name:
+        rule = f"成本指标名为“{by_name}”，按越高越好，{rule}"
     return Quantitative(direction, t, a, completed, min(max(fraction, 0.0), 1.0), ratio, zero_cost,
-                        f"{shown}{ratio_text}，{rule}")
+                        f"{shown}{ratio_text}，{rule}", by_name)
+
+
+# --- 时效指标: dates ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadlineOutcome:
+    """How a 时效指标 with a date target and a date actual came out. `fraction` None: the unit's judgment (late)."""
+
+    target: Deadline
+    actual: Deadline
+    completed: bool
+    fraction: float | None
+    explanation: str
+
+
+def score_deadline(target: Deadline, actual: Deadline, policy: Policy) -> DeadlineOutcome:
+    """A deadline is met when the actual is no later than the target (a period by its last day: `2019年` is met by
+    any date in 2019) → full 分值 [MOF-2016]. A later actual is not met: a ratio of two dates means nothing
+    (2020 / 2019 = 100.05 %), so the policy says what it earns: the unit's judgment below 达成, or 0."""
+    if actual.last_day <= target.last_day:
+        return DeadlineOutcome(target, actual, True, 1.0, f"实际 {actual.text} 不晚于目标 {target.text}，按时完成")
+    if policy.late_deadline == "zero":
+        return DeadlineOutcome(target, actual, False, 0.0, f"实际 {actual.text} 晚于目标 {target.text}，未按时完成，不得分")
+    return DeadlineOutcome(target, actual, False, None,
+                           f"实际 {actual.text} 晚于目标 {target.text}，未按时完成；得分由单位在“达成”以下的档次内判断")
 
 
 # --- 定性指标 -------------------------------------------------------------------------------------------------

@@ -354,3 +354,80 @@ def _comparable_money(target: Parsed, actual: Parsed) -> tuple[float, float] | N
         return None
     scale = actual.typed_unit or "万元"
     return target.number, actual.typed_number if actual.typed_number is not None else actual.number
+
+
+# --- Dates and periods (时效指标: 完成时限 2019年 → 2020年) ---------------------------------------------------------
+
+_YEARS = range(1990, 2101)  # a 4-digit number outside this is a quantity (2000台), not a year
+# A deadline as typed: an optional "by" word, the date or period, an optional 前/之前 and an optional verb after it.
+_DEADLINE_BY = r"(?:不晚于|不迟于|截至|截止|≤|<=|<)?\s*"
+_DEADLINE_TAIL = r"\s*(?:之前|以前|前|止)?\s*(?:全部完成|前完成|内完成|完成|完工|竣工|办结|验收|交付|上线)?$"
+_YMD = re.compile(_DEADLINE_BY + r"(?P<y>\d{4})\s*年(?:度)?(?:\s*(?P<m>\d{1,2})\s*月(?:份)?(?:\s*(?P<d>\d{1,2})\s*[日号])?)?"
+                  r"\s*(?:底|末|内|年底|年末)?" + _DEADLINE_TAIL)
+_ISO = re.compile(_DEADLINE_BY + r"(?P<y>\d{4})[-/](?P<m>\d{1,2})(?:[-/](?P<d>\d{1,2}))?(?:T[\d:.]+)?" + _DEADLINE_TAIL)
+# `2019.12`, `2019.12.31` and a bare `2019` are dates only where a date is expected (a 时效指标): elsewhere a number.
+_DOTTED = re.compile(_DEADLINE_BY + r"(?P<y>\d{4})(?:\.(?P<m>\d{1,2})(?:\.(?P<d>\d{1,2}))?)?" + _DEADLINE_TAIL)
+# Month or year-end without a year (`12月底前`, `年底前`): the form's 年度 supplies the year.
+_MONTH_ONLY = re.compile(_DEADLINE_BY + r"(?:当年|本年度?)?\s*(?P<m>\d{1,2})\s*月(?:份)?(?:\s*(?P<d>\d{1,2})\s*[日号])?"
+                         r"\s*(?:底|末|中旬|上旬|下旬)?" + _DEADLINE_TAIL)
+_YEAR_END = re.compile(_DEADLINE_BY + r"(?:当年|本年度?|年度)?\s*(?:年底|年末|年内|年度内|当年内)" + _DEADLINE_TAIL)
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A date or period typed in a target or actual cell, as the last day it covers: `2019年` → 2019-12-31,
+    `2019年12月` / `2019-12` → 2019-12-31, `12月底前` in a 2019 form → 2019-12-31. `text` is the cell as typed."""
+
+    last_day: date
+    text: str
+
+
+def _last_day(year: int, month: int | None, day: int | None) -> date | None:
+    if year not in _YEARS or (month is not None and not 1 <= month <= 12):
+        return None
+    if month is None:
+        return date(year, 12, 31)
+    if day is None:
+        following = date(year + (month == 12), month % 12 + 1, 1)
+        return date.fromordinal(following.toordinal() - 1)
+    try:
+        return date(year, month, day)
+    except ValueError:  # 2月30日
+        return None
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text else None
+
+
+def read_deadline(value: Parsed, year: int | None = None, expect_date: bool = False) -> Deadline | None:
+    """The date or period a cell holds, or None when it is no date (`按时完成`, `及时`, `3个月内`, `≥8年`).
+
+    `year` is the form's 年度, for `12月底前` and `年底前`. `expect_date` (the row is a 时效指标) also reads the
+    forms that are numbers elsewhere: `2019.12`, `2019.12.31` and a bare `2019`. Pure; never raises."""
+    if value.raw.__class__ in (date, datetime):
+        day = value.raw if value.raw.__class__ is date else value.raw.date()
+        return Deadline(day, day.isoformat())  # a date cell: shown as its date, without 00:00:00
+    if value.kind == "number" and not value.text:  # a number cell: only a bare year, where a date is expected
+        number = value.number
+        if expect_date and number == int(number) and int(number) in _YEARS:
+            return Deadline(date(int(number), 12, 31), format_number(number))
+        return None
+    text = value.text
+    if value.kind not in ("number", "text") or not text or not any(ch.isdigit() or ch in "年月" for ch in text):
+        return None
+    patterns = [_YMD, _ISO] + ([_DOTTED] if expect_date else [])
+    for pattern in patterns:
+        match = pattern.match(text)
+        if match:
+            last = _last_day(int(match.group("y")), _int(match.group("m")), _int(match.group("d")))
+            return Deadline(last, text) if last else None
+    if year is None or year not in _YEARS:
+        return None
+    match = _MONTH_ONLY.match(text)
+    if match:
+        last = _last_day(year, int(match.group("m")), _int(match.group("d")))
+        return Deadline(last, text) if last else None
+    if _YEAR_END.match(text):
+        return Deadline(date(year, 12, 31), text)
+    return None

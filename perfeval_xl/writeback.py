@@ -200,7 +200,9 @@ def _cell_order(cell: str) -> tuple[int, str]:
 def summary_line(evaluation: Evaluation) -> str:
     total = format_number(evaluation.total) if evaluation.total is not None else "—"
     rate = f"{evaluation.execution_rate * 100:.2f}%" if evaluation.execution_rate is not None else "—"
-    parts = [f"总分 {total}", f"等次 {evaluation.grade or '—'}"] if evaluation.scored else [f"{UNSCORED_TEXT}（无总分、等次）"]
+    # A total of only our suggestions is labelled so: it must not read as the unit's own self-assessment.
+    name = "建议总分（未填自评得分）" if evaluation.total_basis == "suggested" and evaluation.total is not None else "总分"
+    parts = [f"{name} {total}", f"等次 {evaluation.grade or '—'}"] if evaluation.scored else [f"{UNSCORED_TEXT}（无总分、等次）"]
     if evaluation.form.budget:
         parts.insert(0, f"执行率 {rate}")
     parts += [f"错误 {evaluation.errors}", f"警告 {evaluation.warnings}", f"评分口径 {evaluation.policy_name}"]

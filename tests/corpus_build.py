@@ -185,7 +185,9 @@ def discrepancies(form: CorpusForm, record: dict, with_messages: bool = True) ->
       of that code anywhere (a code another reader may place differently), code "*" for any code; codes listed in
       `truncation_codes` (what a cut-off page makes up, e.g. T401 when the last rows are missing) are ignored;
     - total, grade, execution score, execution rate: equal to the expected ones where given;
-    - `scored = false` (a form that carries no points): no total and no grade, and the record says it is unscored.
+    - `scored = false` (a form that carries no points): no total and no grade, and the record says it is unscored;
+    - `ungraded = true`: no total, no grade (the scores on the form do not add up to one, e.g. rows with neither a
+      typed score nor a computable one).
     """
     if "error" in record:
         return [f"表格未能读取：{record['error']}"]
@@ -217,6 +219,8 @@ def discrepancies(form: CorpusForm, record: dict, with_messages: bool = True) ->
         messages = {(i["code"], i["cell"] or ""): i["message"] for i in record["issues"]}
         shown = [f"{c} {r}（{messages.get((c, r), '')}）" if with_messages else f"{c} {r}".strip() for c, r in remaining]
         wrong.append("多报的错误：" + ("；" if with_messages else "，").join(shown))
+    if expected.get("ungraded") and (record.get("total") is not None or record.get("grade") is not None):
+        wrong.append(f"总分、等次：工具为 {record.get('total')}（{record.get('grade')}），应不计总分、不评等次")
     for key, label in (("total", "总分"), ("grade", "等次"), ("execution_score", "预算执行得分")):
         if key in expected and not _same(record.get(key), expected[key]):
             wrong.append(f"{label}：工具为 {record.get(key)}，应为 {expected[key]}")
@@ -232,9 +236,13 @@ def discrepancies(form: CorpusForm, record: dict, with_messages: bool = True) ->
 
 def false_warnings(form: CorpusForm, record: dict) -> list[tuple[str, str]]:
     """(code, cell) of the warnings the transcription names as false (`false_warning_codes`: the form gives no
-    reason for them, e.g. I315 on a 一级指标 printed vertically, 产\\n出\\n指\\n标)."""
+    reason for them, e.g. I315 on a 一级指标 printed vertically, 产\\n出\\n指\\n标), and the (code, cell) pairs it
+    lists under `false_warnings`."""
     codes = set(form.expected.get("false_warning_codes", []))
-    return [(i["code"], i["cell"] or "") for i in record.get("issues", []) if i["code"] in codes]
+    # `false_warnings`: one (code, cell) each, where the same code elsewhere on the form is right (I307 on one row).
+    cells = {(entry["code"], entry["cell"]) for entry in form.expected.get("false_warnings", [])}
+    return [(i["code"], i["cell"] or "") for i in record.get("issues", [])
+            if i["code"] in codes or (i["code"], i["cell"] or "") in cells]
 
 
 def _same(got, want) -> bool:

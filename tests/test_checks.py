@@ -189,6 +189,11 @@ def no_rows(form: Form) -> None:
             cell.value = None
 
 
+# 鄂州 2019 财政政务管理 row 14, on row 0 of the clean form (分值 20), its score left to each case.
+LATE_DEADLINE = [row(0, "level2", "时效指标"), row(0, "name", "完成时限"), row(0, "target", "2019年"),
+                 row(0, "actual", "2020年"), row(0, "reason", "部分项目延续至下年")]
+
+
 FIRES = [
     # F 表头
     case("F101", field_("project_name", None), "error", "C3", "项目名称未填写，请补充。"),
@@ -295,6 +300,22 @@ FIRES = [
          "一级指标“社会效益”不是 产出指标、效益指标、满意度指标 之一，请核对。", id="unknown"),
     case("I316", row(1, "target", "50万元"), "info", "D21",
          "成本指标“设备采购成本”目标值未写比较符，按“≤目标值”（越低越好）计分；建议写明“≤”，如“≤50万元”。"),
+    # 鄂州 2019 财政政务管理: 时效指标 完成时限 2019年 → 2020年 (published 10 of 20); here scored 20 of 20.
+    case("I320", [*LATE_DEADLINE, row(0, "score", 20)], "warning", "G20",
+         ("完成时限目标为2019年，实际为2020年，晚于目标，未按时完成；得分 20（分值 20）却在“达成年度指标”档次内",
+          "部分达成年度指标并具有一定效果：60%–80%（12–16 分）")),
+    case("I305", [*LATE_DEADLINE[:-1], row(0, "score", 10)], "warning", "H20", "指标“完成时限”未完成年度指标值",
+         id="late-deadline"),
+    # 青神 2023 工资性支出: no 完成值 and no 得分 in either indicator row (60 + 30 points); the budget scores 10 by rule.
+    case("T409", [row(0, "actual", None), row(1, "actual", None)], "warning", "G60",
+         "“设备购置”、“设备采购成本”（分值合计 50）既未填写得分，也无法按规则计分，总分不完整：已计分部分合计 49.5，"
+         "不是总分；不计算总分、不评定等次。"),
+    case("T409", [field_("total", 99.5), row(2, "actual", "有所提升")], "warning", "G60", "“服务效率”（分值合计 30）",
+         id="tier-left-open"),
+    case("T410", [], "info", "G60", "表内没有填写任何得分（自评得分未填写）：总分 99.5、等次“优”是本工具按规则计算的建议得分"),
+    case("I321", [row(1, "name", "计划完成率"), row(1, "target", "90%"), row(1, "actual", "60%"), row(1, "score", 10),
+                  row(1, "reason", "部分项目延续至下年")], "info", "D21",
+         "成本指标“计划完成率”目标值未写比较符；名称表明是“完成率”，越高越好，按“≥目标值”计分"),
     # T 权重与合计
     case("T401", row(0, "weight", 15), "error", "G60", "各项分值合计为 95，应为 100，少 5 分；请调整分值。"),
     case("T401", row(0, "weight", 25.5), "error", "G60", "各项分值合计为 105.5，应为 100，多 5.5 分；请调整分值。", id="over"),
@@ -358,6 +379,16 @@ def quiet(code, changes, base=standard_form, id=""):
 
 
 QUIET = [
+    quiet("T409", []),
+    quiet("T409", [row(0, "actual", None), row(0, "score", 12)], id="typed-score-stands"),
+    quiet("T410", row(0, "score", 20)),
+    quiet("T410", [], base=legacy_form, id="legacy-typed"),
+    # The 鄂州 form's own score: 10 of 20 for a deadline a year late is the unit's judgment, below 达成; no rule
+    # score to suggest (a ratio 2020 / 2019 = 100.05 % would say "met, 20"), so no I307 either.
+    quiet("I320", [*LATE_DEADLINE, row(0, "score", 10)], id="scored-below-achieved"),
+    quiet("I307", [*LATE_DEADLINE, row(0, "score", 10)], id="late-deadline-is-judgment"),
+    quiet("I320", [*LATE_DEADLINE[:3], row(0, "actual", "2019年12月"), row(0, "score", 20)], id="on-time"),
+    quiet("I307", [*LATE_DEADLINE[:3], row(0, "actual", "2019年12月"), row(0, "score", 20)], id="on-time"),
     quiet("F101", field_("project_name", "信息化建设")),
     quiet("F102", field_("year", "2023"), id="typed-as-text"),
     quiet("F102", field_("year", 2100), id="upper-bound"),
@@ -415,6 +446,9 @@ QUIET = [
     quiet("I315", []),
     quiet("I315", [], base=legacy_form, id="legacy"),
     quiet("I316", row(1, "target", "≤50万元")),
+    quiet("I321", [row(1, "name", "计划完成率"), row(1, "target", "≤90%"), row(1, "actual", "60%")], id="comparator-wins"),
+    quiet("I321", row(1, "target", "50万元"), id="cost-name"),
+    quiet("I316", [row(1, "name", "计划完成率"), row(1, "target", "90%"), row(1, "actual", "60%")], id="named-rate"),
     quiet("T401", []),
     quiet("T406", field_("total", 100)),
     quiet("T407", [], base=hubei_form),
@@ -457,9 +491,11 @@ def test_check_quiet(code, changes, base):
 
 
 def test_clean_forms_have_only_the_denominator_note():
+    # The clean form types no 得分: besides the denominator note, T410 says its total is the rules' suggestion.
     evaluation = run(standard_form())
-    assert [(i.code, i.severity, i.cell) for i in evaluation.issues] == [("B208", "info", "G9")]
+    assert [(i.code, i.severity, i.cell) for i in evaluation.issues] == [("B208", "info", "G9"), ("T410", "info", "G60")]
     assert (evaluation.execution_score, evaluation.total, evaluation.grade) == (9.5, 99.5, "优")
+    assert evaluation.total_basis == "suggested"
     legacy = run(legacy_form())
     assert legacy.issues == []
     assert (legacy.total, legacy.grade) == (87.72, "良")
@@ -551,6 +587,27 @@ def test_zero_cost_as_saving_says_so(tmp_path):
     assert "（按节约记满分）" in issue.message
 
 
+def test_a_form_with_unscored_rows_gets_no_total_and_no_grade():
+    # 青神 2023 工资性支出 in small: no 完成值, no 得分 in two rows. The budget's 9.5 by rule (+ 30 + 10 for the rows
+    # that can be scored) must not become a 总分 graded 差 or 中 as if the unit had graded itself.
+    from perfeval_xl.writeback import summary_line
+
+    form = standard_form()
+    for index in (0, 1):
+        form.rows[index]["actual"].value = None
+    evaluation = run(form)
+    assert (evaluation.total, evaluation.grade, evaluation.total_basis) == (None, None, "suggested")
+    assert "G60" not in {o.cell for o in evaluation.outputs} and "G61" not in {o.cell for o in evaluation.outputs}
+    assert "总分 —，等次 —" in summary_line(evaluation)
+    # Every score typed by us alone, and all computable: a total, labelled as our suggestion.
+    assert "建议总分（未填自评得分） 99.5，等次 优" in summary_line(run(standard_form()))
+    typed = standard_form()
+    for index, score in enumerate((20, 30, 30, 10)):
+        typed.rows[index]["score"].value = score
+    typed.budget["total"]["score"].value = 9.5
+    assert run(typed).total_basis == "typed" and "，总分 99.5，等次 优" in summary_line(run(typed))
+
+
 def test_issues_are_sorted_errors_first_then_by_row():
     form = standard_form()
     form.rows[0]["actual"].value = 10  # I313 info, E20
@@ -559,7 +616,7 @@ def test_issues_are_sorted_errors_first_then_by_row():
     form.fields["total"].value = 90  # T404 error, G60
     assert [(i.severity, i.code, i.cell) for i in run(form).issues] == [
         ("error", "F101", "C3"), ("error", "T404", "G60"), ("warning", "T402", ""), ("warning", "I315", "A22"),
-        ("info", "B208", "G9"), ("info", "I313", "E20")]
+        ("info", "B208", "G9"), ("info", "I313", "E20"), ("info", "T410", "G60")]
 
 
 # --- real core bugs, shown and left failing (see the reply for the proposed fix) --------------------------------

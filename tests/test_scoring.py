@@ -17,8 +17,8 @@ from perfeval_xl.engine import evaluate
 from perfeval_xl.model import Cell, Form
 from perfeval_xl.policy import load_policy
 from perfeval_xl.scoring import (band_text, direction_of, evident_tier, grade_of, in_band, qualitative_band, rate_score,
-                                 round_score, score_quantitative)
-from perfeval_xl.values import parse_value
+                                 round_score, score_deadline, score_quantitative)
+from perfeval_xl.values import parse_value, read_deadline
 
 POLICIES = ["national-2020", "hb-2020", "bj-2016", "linear-reverse", "bands-80-70-60", "gx-130", "sx-120", "strict"]
 
@@ -124,6 +124,71 @@ def test_direction_of(name, target, is_cost, direction, policies):
 def test_cost_without_comparator_follows_the_policy(policies):
     positive = dataclasses.replace(policies["national-2020"], cost_without_comparator="positive")
     assert direction_of(parse_value("193.5万元"), True, positive) == "positive"
+
+
+# A 成本指标 whose name is a rate where more is better (鄂州 2019 购买第三方服务: 成本指标 “计划完成率” 90% → 60%, 得分
+# 10 of 20): read as ≥ target when no comparator is typed; a typed comparator still decides; other cost names stay ≤.
+NAMED_DIRECTIONS = [
+    ("90%", True, "计划完成率", "positive"),
+    ("100%", True, "资金到位率", "positive"),
+    ("95%", True, "预算执行率", "positive"),
+    ("≤90%", True, "计划完成率", "reverse"),  # the comparator wins over the name
+    ("不超过90%", True, "计划完成率", "reverse"),
+    ("=100%", True, "资金到位率", "exact"),
+    ("90%", True, "成本控制率", "reverse"),  # 鄂州 2019 财政政务管理: not a higher-is-better name
+    ("193.5万元", True, "数据库安全项目建设(已完工）", "reverse"),  # seed 004's cost rows keep their reading
+    ("90%", False, "计划完成率", "positive"),
+]
+
+
+@pytest.mark.parametrize("name, target, is_cost, label, direction", each_policy(NAMED_DIRECTIONS))
+def test_direction_of_a_named_rate(name, target, is_cost, label, direction, policies):
+    assert direction_of(parse_value(target), is_cost, policies[name], label) == direction
+
+
+def test_cost_completion_rate_from_the_ezhou_form(policies):
+    # 60% / 90% = 66.67 %, not completed; 20 × 66.67 % = 13.33 (the form typed 10); not "≤90%, met, full 20".
+    result = score_quantitative(parse_value("90%"), parse_value("60%"), True, policies["national-2020"], "计划完成率")
+    assert (result.direction, result.completed, round(result.fraction, 4), result.higher_by_name) == \
+        ("positive", False, 0.6667, "完成率")
+    assert "完成率" in result.explanation and "未达到目标" in result.explanation
+
+
+def test_higher_is_better_names_are_a_policy_setting(policies):
+    none = dataclasses.replace(policies["national-2020"], higher_is_better_names=())
+    assert direction_of(parse_value("90%"), True, none, "计划完成率") == "reverse"
+
+
+# --- 时效指标 with dates ---------------------------------------------------------------------------------------
+
+# target, actual (form year 2019), completed: the actual no later than the target's last day is on time.
+DEADLINE_CASES = [
+    ("2019年", "2020年", False),  # 鄂州 2019 财政政务管理 完成时限 (published 10 of 20, "部分项目延续至下年")
+    ("2019年", "2019年", True),  # 鄂州 2019 购买第三方服务 完成时限 (published 15 of 15)
+    ("2019年", "2019年12月", True),
+    ("2019年12月", "2020年1月", False),
+    ("12月底前", "2019-12-20", True),
+    ("12月底前", "2020.1", False),
+    ("年底前", "2019年11月", True),
+    ("2019年6月30日", "2019年7月1日", False),
+]
+
+
+@pytest.mark.parametrize("name, target, actual, completed", each_policy(DEADLINE_CASES))
+def test_score_deadline(name, target, actual, completed, policies):
+    due, done = (read_deadline(parse_value(v), 2019, True) for v in (target, actual))
+    result = score_deadline(due, done, policies[name])
+    assert result.completed is completed
+    # every shipped policy leaves a late row to the unit's judgment: no rule fraction; on time is full marks
+    assert result.fraction == (1.0 if completed else None)
+
+
+def test_late_deadline_explanation_and_zero_policy(policies):
+    due, done = read_deadline(parse_value("2019年"), 2019), read_deadline(parse_value("2020年"), 2019)
+    result = score_deadline(due, done, policies["national-2020"])
+    assert "实际 2020年 晚于目标 2019年，未按时完成" in result.explanation
+    zero = dataclasses.replace(policies["national-2020"], late_deadline="zero")
+    assert score_deadline(due, done, zero).fraction == 0.0
 
 
 LINEAR = "linear-reverse"

@@ -16,7 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from perfeval_xl.values import (Parsed, as_amount, as_fraction, comparable, format_number, format_parsed, indicator_name,
-                                parse_value, shown_number, shown_value)
+                                parse_value, read_deadline, shown_number, shown_value)
 
 # --- parse_value: numbers with comparators and units ----------------------------------------------------------
 
@@ -513,3 +513,61 @@ SLOT_NAMES = [
 @pytest.mark.parametrize("text, expected", SLOT_NAMES, ids=[s[0] for s in SLOT_NAMES])
 def test_indicator_name_on_template_slots(text, expected):
     assert indicator_name(text) == expected
+
+
+# --- read_deadline: dates and periods in a 时效指标 -------------------------------------------------------------
+
+# raw → last day covered, in a form whose 年度 is 2019; read the same whether or not the row is a 时效指标.
+DEADLINES = [
+    ("2019年", date(2019, 12, 31)),  # 鄂州 2019 完成时限: a year is met by any day in it
+    ("2020年", date(2020, 12, 31)),
+    ("2019年度", date(2019, 12, 31)),
+    ("2019年12月", date(2019, 12, 31)),
+    ("2019年6月", date(2019, 6, 30)),
+    ("2020年2月", date(2020, 2, 29)),
+    ("2019-12", date(2019, 12, 31)),
+    ("2019/06/30", date(2019, 6, 30)),
+    ("2019年12月31日", date(2019, 12, 31)),
+    ("2019年12月底前完成", date(2019, 12, 31)),
+    ("2019年底前", date(2019, 12, 31)),
+    ("不晚于2019年10月", date(2019, 10, 31)),
+    ("2024年3月完成", date(2024, 3, 31)),  # seed 004's reasons write completion dates so
+    ("１２月底前", date(2019, 12, 31)),  # full-width digits; the year from the form
+    ("12月底前", date(2019, 12, 31)),
+    ("10月底前完成", date(2019, 10, 31)),
+    ("12月31日前", date(2019, 12, 31)),
+    ("年底前", date(2019, 12, 31)),
+    ("年内完成", date(2019, 12, 31)),
+    (date(2019, 6, 30), date(2019, 6, 30)),  # a date cell
+    (datetime(2019, 6, 30, 0, 0), date(2019, 6, 30)),
+]
+
+
+@pytest.mark.parametrize("raw, last_day", DEADLINES)
+def test_read_deadline(raw, last_day):
+    for expect_date in (False, True):
+        deadline = read_deadline(parse_value(raw), 2019, expect_date)
+        assert deadline is not None and deadline.last_day == last_day
+
+
+# Not dates: texts and quantities stay what they were (按时完成 is a qualitative text, ≥8年 a duration).
+NOT_DEADLINES = ["按时完成", "及时", "按期完成", "项目按期完成", "3个月内", "≥8年", "10年", "2000台", "2019.2.30", "2019年13月",
+                 "100%", "", "—", 2.5, 2000.5]
+
+
+@pytest.mark.parametrize("raw", NOT_DEADLINES)
+def test_not_a_deadline(raw):
+    assert read_deadline(parse_value(raw), 2019, True) is None
+
+
+@pytest.mark.parametrize("raw, last_day", [("2019.12", date(2019, 12, 31)), ("2019.12.31", date(2019, 12, 31)),
+                                           ("2019", date(2019, 12, 31)), (2019, date(2019, 12, 31))])
+def test_numbers_are_dates_only_where_a_date_is_expected(raw, last_day):
+    assert read_deadline(parse_value(raw), 2019, expect_date=True).last_day == last_day
+    assert read_deadline(parse_value(raw), 2019, expect_date=False) is None  # 2019.12 元 in a 成本指标 is money
+
+
+def test_month_without_a_year_needs_the_forms_year():
+    assert read_deadline(parse_value("12月底前"), None, True) is None
+    assert read_deadline(parse_value("年底前"), None, True) is None
+    assert read_deadline(parse_value("12月底前"), 2023, True).last_day == date(2023, 12, 31)
