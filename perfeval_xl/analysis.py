@@ -235,6 +235,15 @@ def _group_into_items(rows: list[Row]) -> list[Item]:
     return items
 
 
+def score_indicator(target: Any, actual: Any, policy: Policy, level2: str = "", name: str = "",
+                    year: int | None = None) -> RowResult:
+    """One indicator row from its values alone, by the same rules as a form's rows (the worksheet functions use it):
+    `level2` (二级指标) decides 成本 and 时效, `name` (三级指标) a 成本 rate's direction, `year` the year of
+    `年底前`."""
+    row = Row(0, {"target": Cell(target), "actual": Cell(actual), "name": Cell(name or None)}, "", level2 or "")
+    return _score_indicator_row(row, "成本" in row.level2, policy, year)
+
+
 def _score_indicator_row(row: Row, is_cost: bool, policy: Policy, year: int | None = None) -> RowResult:
     target, actual = row.parsed("target"), row.parsed("actual")
     chosen = TIER_BY_LABEL.get(row.parsed("tier").text)

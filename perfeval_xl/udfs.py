@@ -15,7 +15,7 @@ from typing import Any
 import xlwings as xw
 
 from .policy import Policy, PolicyError, load_policy
-from .scoring import evident_tier, grade_of, rate_score, score_quantitative
+from .scoring import grade_of, rate_score
 from .values import as_amount, as_fraction, shown_number, shown_value, parse_value
 
 CATEGORY = "绩效自评"
@@ -101,43 +101,58 @@ def PE_EXEC_SCORE(executed, budget, weight, policy=None):
     return _broadcast(one, executed, budget, weight)
 
 
-def _indicator(target, actual, weight, level2, policy):
-    """(score or None, explanation) for one indicator, by the same rules as the button."""
-    rules = _policy(policy)
-    t, a = parse_value(target), parse_value(actual)
-    w = _number(weight, "分值")
-    if t.is_blank or a.is_blank:
-        return None, "目标值或实际值为空"
-    if t.is_number and a.is_number:
-        outcome = score_quantitative(t, a, "成本" in str(level2 or ""), rules)
-        if outcome is None:
-            return None, f"单位不一致：{shown_value(t)} 与 {shown_value(a)}"
-        from .scoring import round_score
+def _indicator(target, actual, weight, level2, policy, name=None, year=None):
+    """(score or None, explanation) for one indicator: the engine's own row rule (analysis.score_indicator), so a
+    worksheet function and the button never disagree (成本 direction by name, 完成时限 as dates, tiers)."""
+    from .analysis import score_indicator
+    from .scoring import round_score
 
-        score = round_score(w * outcome.fraction, rules.decimals)
-        return score, f"{outcome.explanation}，{shown_number(w)} × {outcome.fraction * 100:.2f}% = {shown_number(score)}（{rules.name}）"
-    tier = evident_tier(t, a, rules)
-    if tier == "achieved":
-        return w, f"定性指标，已达成，记满分 {shown_number(w)}（{rules.name}）"
-    return None, "定性指标，档次需由单位判断"
+    rules = _policy(policy)
+    w = _number(weight, "分值")
+    if parse_value(target).is_blank or parse_value(actual).is_blank:
+        return None, "目标值或实际值为空"
+    result = score_indicator(target, actual, rules, str(level2 or ""), str(name or ""), _year(year))
+    if result.unit_mismatch:
+        return None, f"单位不一致：{shown_value(parse_value(target))} 与 {shown_value(parse_value(actual))}"
+    if result.fraction is None:
+        return None, result.explanation or "无法按规则计分"
+    score = round_score(w * result.fraction, rules.decimals)
+    if result.kind == "qualitative":
+        return score, f"定性指标，已达成，记满分 {shown_number(w)}（{rules.name}）"
+    return score, (f"{result.explanation}，{shown_number(w)} × {result.fraction * 100:.2f}% = {shown_number(score)}"
+                   f"（{rules.name}）")
+
+
+def _year(value) -> int | None:
+    """The form's 年度 for a deadline such as 年底前: a number like 2023 (or blank)."""
+    parsed = parse_value(value)
+    if parsed.is_blank:
+        return None
+    number = _number(value, "年度")
+    if number != int(number) or not 1900 <= number <= 2999:
+        raise ValueError(f"年度“{value}”不是四位年份")
+    return int(number)
 
 
 @xw.func(category=CATEGORY)
 @xw.arg("target", ndim=2, doc="年度指标值，如 ≥10台、≤193.5万元、=100%、按期完成；可选整列")
 @xw.arg("actual", ndim=2, doc="实际完成值；可选整列")
 @xw.arg("weight", ndim=2, doc="分值")
-@xw.arg("level2", ndim=2, doc="二级指标（可省略；“成本指标”未写比较符时按反向计分）")
+@xw.arg("level2", ndim=2, doc="二级指标（可省略；“成本指标”未写比较符时按反向计分，名称为完成率等的除外；“时效指标”按日期比较）")
 @xw.arg("policy", doc="评分口径名称，可省略")
+@xw.arg("name", ndim=2, doc="三级指标名称（可省略；成本指标名为“完成率”“到位率”等时按越高越好）")
+@xw.arg("year", doc="年度（可省略；“年底前”“12月底前”按此年份）")
 @xw.ret(expand="table")
-def PE_SCORE(target, actual, weight, level2=None, policy=None):
-    """按规则计算一个（或一列）三级指标的得分：正向按 实际/目标，反向按 目标/实际，达成记满分；定性指标档次不明时返回空。"""
+def PE_SCORE(target, actual, weight, level2=None, policy=None, name=None, year=None):
+    """按规则计算一个（或一列）三级指标的得分：正向按 实际/目标，反向按 目标/实际，达成记满分；完成时限按日期比较；定性指标档次不明时返回空。"""
     level2 = level2 if level2 is not None else [[None]]
+    name = name if name is not None else [[None]]
 
-    def one(t, a, w, l2):
-        score, _ = _indicator(t, a, w, l2, policy)
+    def one(t, a, w, l2, n):
+        score, _ = _indicator(t, a, w, l2, policy, n, year)
         return "" if score is None else score
 
-    return _broadcast(one, target, actual, weight, level2)
+    return _broadcast(one, target, actual, weight, level2, name)
 
 
 @xw.func(category=CATEGORY)
@@ -146,11 +161,15 @@ def PE_SCORE(target, actual, weight, level2=None, policy=None):
 @xw.arg("weight", ndim=2, doc="分值")
 @xw.arg("level2", ndim=2, doc="二级指标（可省略）")
 @xw.arg("policy", doc="评分口径名称，可省略")
+@xw.arg("name", ndim=2, doc="三级指标名称（可省略）")
+@xw.arg("year", doc="年度（可省略）")
 @xw.ret(expand="table")
-def PE_EXPLAIN(target, actual, weight, level2=None, policy=None):
+def PE_EXPLAIN(target, actual, weight, level2=None, policy=None, name=None, year=None):
     """说明一个三级指标的得分是怎样算出来的（读到的数值、规则、评分口径）。"""
     level2 = level2 if level2 is not None else [[None]]
-    return _broadcast(lambda t, a, w, l2: _indicator(t, a, w, l2, policy)[1], target, actual, weight, level2)
+    name = name if name is not None else [[None]]
+    return _broadcast(lambda t, a, w, l2, n: _indicator(t, a, w, l2, policy, n, year)[1], target, actual, weight,
+                      level2, name)
 
 
 @xw.func(category=CATEGORY)

@@ -79,3 +79,17 @@ def test_function_wizard_metadata_is_chinese_and_names_are_vba_identifiers():
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,254}", f["name"])
         assert re.search(r"[\u4e00-\u9fff]", f["description"])
         assert all(re.search(r"[\u4e00-\u9fff]", p["description"]) for p in f["parameters"])
+
+
+def test_worksheet_functions_follow_the_engine_on_deadlines_and_cost_rate_names():
+    # 完成时限 2019年 → 2020年 is late: not the ratio 2020/2019 (≥ 1, full points) but the unit's judgment (blank);
+    # on time is full points. The same rows in a form give the same verdict (analysis.score_indicator).
+    assert call("PE_SCORE", [["2019年"], ["2019年12月"]], [["2020年"], ["2019年11月"]], [[20]], [["时效指标"]]) == [[""], [20.0]]
+    assert "晚于" in call("PE_EXPLAIN", [["2019年"]], [["2020年"]], [[20]], [["时效指标"]])[0][0]
+    # 年底前 takes the year given: done in 2023年12月 → on time for 2023, late for 2022
+    assert call("PE_SCORE", [["年底前"]], [["2023年12月"]], [[10]], [["时效指标"]], None, [[None]], 2023) == [[10.0]]
+    assert call("PE_SCORE", [["年底前"]], [["2023年12月"]], [[10]], [["时效指标"]], None, [[None]], 2022) == [[""]]
+    # A 成本指标 named 计划完成率 without a comparator is higher-is-better: 60/90 × 20 = 13.33; unnamed, it is
+    # reverse: 60 ≤ 90 → full 20.
+    assert call("PE_SCORE", [["90%"]], [["60%"]], [[20]], [["成本指标"]], None, [["计划完成率"]]) == [[13.33]]
+    assert call("PE_SCORE", [["90%"]], [["60%"]], [[20]], [["成本指标"]]) == [[20.0]]
