@@ -517,8 +517,6 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
     execution = None
     if budget is not None and budget.scored:
         execution = budget.typed_score if budget.typed_score is not None else (budget.rate.score if budget.rate else None)
-        if budget.typed_score is not None:
-            typed.append(budget.typed_score)
     if execution is not None:
         parts.append(execution)
     partial = round_score(sum(parts), policy.decimals) if parts else None
@@ -526,7 +524,10 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
     without_score = [item for item in items if item.used_score is None and (item.weight or not weights_printed)]
     budget_without_score = budget is not None and budget.scored and execution is None and bool(items)
     total = partial if not without_score and not budget_without_score else None
-    basis = None if not parts else ("typed" if len(typed) == len(parts) else "suggested" if not typed else "mixed")
+    # Whose judgment the indicator scores are. The 预算执行 score is left out: it is arithmetic (rate × 分值) that our
+    # template's formula computes too, so counting it would call every template form's total "mixed".
+    judged = [item for item in items if item.used_score is not None]
+    basis = None if not judged else ("typed" if len(typed) == len(judged) else "suggested" if not typed else "mixed")
     scored = family_scored(family)
     if not scored:  # nothing on the form is a point: no total, no grade, whatever the rows hold
         total, weights_printed, goal_points, total_weight = None, False, None, 0.0

@@ -764,17 +764,17 @@ def total_incomplete(a: Analysis) -> Iterator[Finding]:
                   f"请补全实际完成值（或所选档次、得分）后再校验。")
 
 
-@check("T410", "info", "自评得分未填写，总分为建议得分", "各指标得分、预算执行得分均为空")
+@check("T410", "info", "自评得分未填写，总分为建议得分", "各项指标的得分均为空")
 def total_is_all_suggested(a: Analysis) -> Iterator[Finding]:
-    """No 得分 is typed anywhere on the form (indicators and 预算执行): every score in the total, and the grade, are
-    the rules' suggestion, not the unit's self-assessment."""
+    """No indicator has a typed 得分: every indicator score in the total, and so the grade, are the rules'
+    suggestion, not the unit's self-assessment (the 预算执行 score is arithmetic either way)."""
     if a.total_basis != "suggested":
         return
     if a.total is not None:
         what = f"总分 {shown_number(a.total)}、等次“{a.grade}”是本工具按规则计算的建议得分"
     else:
         what = "表中的得分均为本工具按规则计算的建议得分"
-    yield Finding(a.form.field_cell("total").ref, f"表内没有填写任何得分（自评得分未填写）：{what}，不是单位的自评结果；"
+    yield Finding(a.form.field_cell("total").ref, f"各项指标都没有填写得分（自评得分未填写）：{what}，不是单位的自评结果；"
                                                    f"请核对后填入或采用。")
 
 

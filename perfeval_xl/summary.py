@@ -42,6 +42,8 @@ from .writeback import SEVERITY_LABEL
 SHEET_FORMS, SHEET_ISSUES, SHEET_CHARTS, SHEET_NOTES = "汇总", "问题清单", "图表", "说明"
 UNREADABLE = "读取失败"
 UNGRADED = "未评"
+# Who gave the scores in a total (analysis.total_basis), as the 得分来源 column says it.
+TOTAL_BASIS_LABEL = {"typed": "自评", "suggested": "建议", "mixed": "部分建议"}
 UNSCORED = "不打分"  # the 等次 of a form whose layout carries no points (a family with `scored = false`)
 GRADES = ("优", "良", "中", "差", UNGRADED)
 SCORE_BINS = tuple(range(0, 101, 10))  # 0–10, 10–20, …, 90–100 (100 itself in the last bin)
@@ -63,6 +65,8 @@ FORM_COLUMNS: list[tuple[str, int, str | None, str]] = [
                           "评分表：预算执行率 = 实际支出 / 实际到位资金，与表内“预算执行率”一致"),
     ("总分", 8, "0.00", "按评分口径计算的总分（填报的得分优先，未填的按规则计）"),
     ("等次", 9, None, f"按评分口径的等次分档；无法算出总分的为“{UNGRADED}”，表样本身不打分（没有分值、得分）的为“{UNSCORED}”，文件打不开或认不出自评表的为“{UNREADABLE}”"),
+    ("得分来源", 10, None, "总分中的得分是谁给的：“自评”为单位填写的得分；“建议”为单位没有填写任何得分，总分全部是本工具按规则"
+                         "计算的建议得分（不是单位的自评结果）；“部分建议”为未填写的得分由规则补上"),
     ("错误", 6, "0", "“错误”级问题数（必须更正），明细见“问题清单”"),
     ("警告", 6, "0", "“警告”级问题数（请核实或说明），明细见“问题清单”"),
     ("表样", 26, None, "识别出的表样：本工具模板，或按标签识别的其他印制表样"),
@@ -223,6 +227,7 @@ def build_tables(records: list[dict[str, Any]], folder: Path) -> dict[str, Any]:
             "全年预算数": record["budget_annual"], "全年执行数": record["budget_executed"],
             "执行率": record["budget_rate"], "总分": record["total"],
             "等次": record["grade"] or (UNSCORED if record.get("scored") is False else UNGRADED),
+            "得分来源": TOTAL_BASIS_LABEL.get(record.get("total_basis")) if record["total"] is not None else None,
             "错误": record["errors"], "警告": record["warnings"], "表样": _layout_label(record),
             "评分口径": record["policy"],
         })

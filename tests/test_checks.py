@@ -312,7 +312,7 @@ FIRES = [
          "不是总分；不计算总分、不评定等次。"),
     case("T409", [field_("total", 99.5), row(2, "actual", "有所提升")], "warning", "G60", "“服务效率”（分值合计 30）",
          id="tier-left-open"),
-    case("T410", [], "info", "G60", "表内没有填写任何得分（自评得分未填写）：总分 99.5、等次“优”是本工具按规则计算的建议得分"),
+    case("T410", [], "info", "G60", "各项指标都没有填写得分（自评得分未填写）：总分 99.5、等次“优”是本工具按规则计算的建议得分"),
     case("I321", [row(1, "name", "计划完成率"), row(1, "target", "90%"), row(1, "actual", "60%"), row(1, "score", 10),
                   row(1, "reason", "部分项目延续至下年")], "info", "D21",
          "成本指标“计划完成率”目标值未写比较符；名称表明是“完成率”，越高越好，按“≥目标值”计分"),
@@ -604,8 +604,12 @@ def test_a_form_with_unscored_rows_gets_no_total_and_no_grade():
     typed = standard_form()
     for index, score in enumerate((20, 30, 30, 10)):
         typed.rows[index]["score"].value = score
-    typed.budget["total"]["score"].value = 9.5
+    # The 预算执行 score is arithmetic (the template computes it): left to the rules, the total is still the unit's.
     assert run(typed).total_basis == "typed" and "，总分 99.5，等次 优" in summary_line(run(typed))
+    typed.budget["total"]["score"].value = 9.5
+    assert run(typed).total_basis == "typed"
+    typed.rows[0]["score"].value = None
+    assert run(typed).total_basis == "mixed"
 
 
 def test_issues_are_sorted_errors_first_then_by_row():

@@ -116,6 +116,8 @@ def test_the_page_checks_the_examples_like_the_command_line(tmp_path, cli):
                 rate = record["execution_rate"]
                 assert card.find_element(By.CSS_SELECTOR, ".rate b").text == ("—" if rate is None else f"{rate * 100:.2f}%")
                 assert card.find_element(By.CSS_SELECTOR, ".total b").text == _total(record)
+                suggested = record.get("total_basis") == "suggested" and record["total"] is not None
+                assert card.find_element(By.CSS_SELECTOR, ".total").text.startswith("建议总分" if suggested else "总分")
                 assert card.find_element(By.CSS_SELECTOR, ".grade b").text == (record["grade"] or "—")
                 rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
                         for tr in card.find_elements(By.CSS_SELECTOR, "table.issues tbody tr")]

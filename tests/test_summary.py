@@ -101,6 +101,9 @@ def test_one_row_per_file_with_hand_worked_totals(batch, summarised, capsys):
         record = _check_json(capsys, batch / name)  # the counts are the ones `check` reports for the same file
         assert (row["错误"], row["警告"]) == (record["errors"], record["warnings"])
         assert row["评分口径"] == "national-2020"
+        assert row["得分来源"] == {"typed": "自评", "suggested": "建议", "mixed": "部分建议"}[record["total_basis"]]
+    # 邵阳 types every indicator's 得分 (its 预算执行 score is the template's formula: arithmetic, not a judgment)
+    assert forms.loc["邵阳-原样.xlsx", "得分来源"] == "自评" and pd.isna(forms.loc[EMPTIED, "得分来源"])
     assert forms.loc["区县/晋中-小计已改.xlsx", "错误"] == 0
     assert forms.loc["晋中-原样.xlsx", "表样"].startswith("财政支出项目绩效自评表")
     assert forms.loc[EMPTIED, "等次"] == "未评" and pd.isna(forms.loc[EMPTIED, "总分"])
@@ -115,9 +118,9 @@ def test_sheet_formatting(summarised):
     assert wb.sheetnames == ["汇总", "问题清单", "图表", "说明"]
     ws = wb["汇总"]
     header = [c.value for c in ws[1]]
-    assert header[:14] == ["文件", "主管部门", "实施单位", "项目名称", "年度", "全年预算数", "全年执行数", "执行率",
-                           "总分", "等次", "错误", "警告", "表样", "评分口径"]
-    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == f"A1:O{ws.max_row}"
+    assert header[:15] == ["文件", "主管部门", "实施单位", "项目名称", "年度", "全年预算数", "全年执行数", "执行率",
+                           "总分", "等次", "得分来源", "错误", "警告", "表样", "评分口径"]
+    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == f"A1:P{ws.max_row}"
     assert all(c.font.bold for c in ws[1]) and ws.column_dimensions["A"].width > 20
     rate_column = header.index("执行率") + 1
     rates = [ws.cell(r, rate_column) for r in range(2, ws.max_row + 1) if ws.cell(r, rate_column).value is not None]

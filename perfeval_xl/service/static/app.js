@@ -109,7 +109,9 @@ function renderRecord(index) {
   status.append(download);
   body.append(el("div", {"class": "verdict"},
     el("span", {"class": "rate"}, "执行率 ", el("b", {}, percent(record.execution_rate))),
-    el("span", {"class": "total"}, "总分 ", el("b", {}, shownTotal(record))),
+    // A total of only our suggestions (no 得分 typed on any indicator) must not read as the unit's self-assessment.
+    el("span", {"class": "total"}, record.total_basis === "suggested" && record.total !== null ? "建议总分 " : "总分 ",
+       el("b", {}, shownTotal(record))),
     el("span", {"class": "grade"}, "等次 ", el("b", {"class": "grade-" + (record.grade || "")}, record.grade || "—")),
     el("span", {"class": "count-errors"}, "错误 ", el("b", {}, record.errors)),
     el("span", {"class": "count-warnings"}, "警告 ", el("b", {}, record.warnings))));
