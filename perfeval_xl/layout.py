@@ -1015,9 +1015,11 @@ def explain_recognition(book: GridBook, family: Family | None = None) -> list[st
     if chosen is not None:
         lines.append("  依据：按 --family 指定")
     else:
-        told = [f"“{ix.text(r, c)}”（{ref(r, c)}）" for r, c in ix._find(spec.signals)][:6]
+        # A label shown on one line, as the column labels below are: printed forms break labels across lines.
+        told = [f"“{' '.join(ix.text(r, c).split())}”（{ref(r, c)}）" for r, c in ix._find(spec.signals)][:6]
         if spec.title is not None:
-            told += [f"标题“{ix.text(r, c)}”（{ref(r, c)}）" for r, c, _ in ix.years if spec.title.match(key_of(ix.text(r, c)))][:1]
+            told += [f"标题“{' '.join(ix.text(r, c).split())}”（{ref(r, c)}）" for r, c, _ in ix.years
+                     if spec.title.match(key_of(ix.text(r, c)))][:1]
         lines.append("  依据：" + ("、".join(told) if told else f"表头含{'、'.join(_column_labels(family)[k][0] for k in spec.required)}"))
     labels = _column_labels(family)
     lines.append(f"  绩效指标表：工作表“{form.sheet}”，表头第 {header.row + 1} 行" +
