@@ -14,7 +14,7 @@ from .policy import Policy
 from .scoring import (TIER_BY_LABEL, TIER_LABELS, DeadlineOutcome, Quantitative, RateScore, evident_tier, grade_of,
                       percent_text, rate_score, round_score, score_deadline, score_quantitative)
 from .values import (MONEY_FACTORS_TO_WANYUAN, Parsed, as_amount, as_fraction, convert_money, indicator_name, label_key,
-                     read_deadline, shown_number)
+                     one_line, read_deadline, shown_number)
 
 BUDGET_COLUMN_LABEL = {"initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数"}
 
@@ -137,7 +137,7 @@ class Row:
         if self.slot_name is None:
             name = self.cells.get("name", EMPTY)
             if not name.parsed.is_blank:
-                return " ".join(str(name.value).split())
+                return one_line(name.value)
         return self.level2 or self.level1 or f"第{self.index + 1}行"
 
     @property
@@ -456,7 +456,7 @@ def _level2_points(rows: list[Row], items: list[Item]) -> list[tuple[str, Cell, 
             label = row.level2
             weights = sum(item.weight or 0.0 for item in items
                           if item.first.level2 == label and item.first.level1 == row.level1)
-            found.append((" ".join(cell.value.split()), Cell(float(match.group(1)), cell.ref), weights))
+            found.append((one_line(cell.value), Cell(float(match.group(1)), cell.ref), weights))
     return found
 
 

@@ -18,7 +18,7 @@ from .grid import FormReadError, FormWriteError
 from .model import Evaluation, family_ids
 from .policy import PolicyError, load_policy, shipped_policy_names
 from .explain import maybe_explain
-from .values import shown_number
+from .values import one_line, shown_number
 from .writeback import SEVERITY_LABEL, summary_line
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
@@ -94,7 +94,7 @@ def evaluation_record(path: Path, evaluation: Evaluation, written: Path | None =
 
 
 def _text(value) -> str | None:
-    return None if value is None else " ".join(str(value).split())
+    return None if value is None else one_line(value)
 
 
 def print_evaluation(path: Path, evaluation: Evaluation, show_info: bool) -> None:

@@ -37,7 +37,7 @@ from functools import lru_cache
 
 from .grid import FormReadError, Grid, GridBook, ref
 from .model import Cell, Family, Form, load_family
-from .values import format_number, label_key
+from .values import format_number, label_key, one_line
 
 # --- Label keys ----------------------------------------------------------------------------------------------
 
@@ -1016,9 +1016,9 @@ def explain_recognition(book: GridBook, family: Family | None = None) -> list[st
         lines.append("  依据：按 --family 指定")
     else:
         # A label shown on one line, as the column labels below are: printed forms break labels across lines.
-        told = [f"“{' '.join(ix.text(r, c).split())}”（{ref(r, c)}）" for r, c in ix._find(spec.signals)][:6]
+        told = [f"“{one_line(ix.text(r, c))}”（{ref(r, c)}）" for r, c in ix._find(spec.signals)][:6]
         if spec.title is not None:
-            told += [f"标题“{' '.join(ix.text(r, c).split())}”（{ref(r, c)}）" for r, c, _ in ix.years
+            told += [f"标题“{one_line(ix.text(r, c))}”（{ref(r, c)}）" for r, c, _ in ix.years
                      if spec.title.match(key_of(ix.text(r, c)))][:1]
         lines.append("  依据：" + ("、".join(told) if told else f"表头含{'、'.join(_column_labels(family)[k][0] for k in spec.required)}"))
     labels = _column_labels(family)
@@ -1029,7 +1029,7 @@ def explain_recognition(book: GridBook, family: Family | None = None) -> list[st
         if col is None:
             continue
         cell = next(((r, c) for r, c in ix._find(keys) if c == col and header.row <= r <= header.bottom), None)
-        found = f"表头“{' '.join(ix.text(*cell).split())}”（{ref(*cell)}）" if cell else "（由分列表头合成）"
+        found = f"表头“{one_line(ix.text(*cell))}”（{ref(*cell)}）" if cell else "（由分列表头合成）"
         lines.append(f"    {labels[key][0]} ← {column_name(col)} 列，{found}")
     if header.split:
         lines.append("    年度指标值由 指标性质 / 指标值 / 度量单位 三列合并读取")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import UNSCORED_TEXT
-from .values import shown_number
+from .values import one_line, shown_number
 from .writeback import SEVERITY_LABEL
 
 REPORT_NAME = "校验报告.md"
@@ -22,7 +22,7 @@ def _number(value: Any) -> str:
 
 
 def _cell_text(text: Any) -> str:
-    return " ".join(str(text).split()).replace("|", "｜")
+    return one_line(text).replace("|", "｜")
 
 
 def markdown_report(records: list[dict]) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import Any
 
 # Comparator glyphs and words, normalised to one of ">=", "<=", "=", ">", "<".
 # Longest first, so that "大于等于" wins over "大于".
@@ -250,6 +251,23 @@ def _slot_name(text: str) -> str | None:
         return None
     name = (match.group("name") or "").strip()
     return "" if name in NOT_APPLICABLE else name  # `指标1:/`: the slot marked 'not applicable' is still empty
+
+
+# CJK ideographs, CJK and full-width punctuation: a line break between two of these is where a printed form's narrow
+# column wrapped a word, not a space between words.
+_CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def one_line(text: Any) -> str:
+    """A label on one line: white space runs become one space, except between two CJK characters, where the break
+    only wrapped a word ("国家政策性粮收购\n价格执行率" → "国家政策性粮收购价格执行率"; "GDP\n增速" keeps a space)."""
+    parts = str(text).split()
+    if not parts:
+        return ""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined += ("" if _CJK_CHAR.match(joined[-1]) and _CJK_CHAR.match(part[0]) else " ") + part
+    return joined
 
 
 @lru_cache(maxsize=16384)

@@ -436,7 +436,7 @@ def test_explain_layout_shows_a_label_printed_over_two_lines_on_one(capsys):
     assert main(["check", "--explain-layout", str(PRINTED / "衡山-2020-县级专项资金-不打分-原表样.xlsx")]) == 0
     out = capsys.readouterr().out
     reason = next(line for line in out.splitlines() if line.startswith("  依据："))
-    assert "“全年 完成值”（E10）" in reason and "“专项资金名称”（A2）" in reason
+    assert "“全年完成值”（E10）" in reason and "“专项资金名称”（A2）" in reason
 
 
 def test_explain_layout_of_a_refused_form_names_what_was_found_and_missing(tmp_path, capsys):

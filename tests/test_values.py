@@ -571,3 +571,13 @@ def test_month_without_a_year_needs_the_forms_year():
     assert read_deadline(parse_value("12月底前"), None, True) is None
     assert read_deadline(parse_value("年底前"), None, True) is None
     assert read_deadline(parse_value("12月底前"), 2023, True).last_day == date(2023, 12, 31)
+
+
+def test_a_label_wrapped_in_a_narrow_column_reads_as_one_word():
+    from perfeval_xl.values import one_line
+
+    # 衡山 2020: "国家政策性粮收购\n价格执行率" is one name the print wrapped; words of other scripts keep a space
+    assert one_line("国家政策性粮收购\n价格执行率") == "国家政策性粮收购价格执行率"
+    assert one_line("年度指标\n值（A）") == "年度指标值（A）"
+    assert one_line("GDP\n增速") == "GDP 增速" and one_line("完成 100 台") == "完成 100 台"
+    assert one_line("  ") == "" and one_line(2023) == "2023"
