@@ -50,6 +50,14 @@ def amount_of(cell: Cell, form: Form) -> float | None:
     return amount
 
 
+def as_printed_amount(amount: float, form: Form) -> float:
+    """An amount in 万元 back in the unit the form prints bare amounts in (元 on a `项目资金(元)` form): explanations
+    quote the figures the person sees on the form (215457.6 / 250000, not 21.5458 / 25)."""
+    if form.amount_unit != "万元" and form.amount_unit in MONEY_FACTORS_TO_WANYUAN:
+        return convert_money(amount, "万元", form.amount_unit)
+    return amount
+
+
 def family_scored(family: Family | None) -> bool:
     """False for a family whose forms carry no points at all (families/*.toml `scored = false`: no 分值, 得分, 总分 or
     等次): its rows' completion and its 执行率 are checked, nothing is scored or suggested."""
@@ -92,12 +100,13 @@ def analyse_budget(form: Form, policy: Policy, family: Family | None = None) -> 
     rate = None
     what = f"{labels['executed']} / {labels[denominator_key]}" + ("（按其中各项合计）" if used_parts_sum else "")
     if denominator and denominator > 0 and executed is not None and weight is not None:
-        rate = rate_score(executed, denominator, weight, policy, what)
+        rate = rate_score(as_printed_amount(executed, form), as_printed_amount(denominator, form), weight, policy, what)
     elif denominator and denominator > 0 and executed is not None and not scored:
         share = executed / denominator
         # Where the rate is scored instead, if anywhere (scorecard: a row of its table); a form without points: nowhere.
         note = family.data.get("budget", {}).get("rate_note", "") if family is not None else ""
-        rate = RateScore(share, 0.0, f"{what} = {shown_number(executed)} / {shown_number(denominator)} = "
+        rate = RateScore(share, 0.0, f"{what} = {shown_number(as_printed_amount(executed, form))} / "
+                                     f"{shown_number(as_printed_amount(denominator, form))} = "
                                      f"{percent_text(share)}" + (f"（{note}）" if note else ""))
     typed_rate = as_fraction(form.budget_cell("total", "rate").parsed)
     score_parsed = form.budget_cell("total", "score").parsed

@@ -17,7 +17,7 @@ from .analysis import Analysis, Item, Row, amount_of
 from .model import Cell, Issue
 from .policy import load_policy, shipped_policy_names
 from .scoring import TIER_LABELS, band_text, in_band, percent_text
-from .values import EXCEL_ERRORS, label_key, shown_number, shown_value, unit_as_typed
+from .values import EXCEL_ERRORS, label_key, printed_rate_half_step, shown_number, shown_value, unit_as_typed
 
 
 @dataclass(frozen=True)
@@ -305,9 +305,11 @@ def budget_rate_low(a: Analysis) -> Iterator[Finding]:
 
 @check("B206", "warning", "填报的执行率与计算不符", "执行率 填 30%，计算为 26.16%")
 def budget_rate_differs(a: Analysis) -> Iterator[Finding]:
-    """The 执行率 cell holds a value (typed, or a formula's result) that differs from 全年执行数 / 预算数."""
+    """The 执行率 cell holds a value (typed, or a formula's result) that differs from 全年执行数 / 预算数 by more than
+    the digits it was printed with allow (`86%` for 86.20 % is the rate rounded as printed)."""
     b = a.budget if _is_standard(a) else None
-    if b and b.rate and b.typed_rate is not None and abs(b.typed_rate - b.rate.rate) > 0.00005 + 1e-9:
+    printed = printed_rate_half_step(a.form.budget_cell("total", "rate").parsed)
+    if b and b.rate and b.typed_rate is not None and abs(b.typed_rate - b.rate.rate) > max(0.00005, printed) + 1e-9:
         yield Finding(a.form.budget_cell("total", "rate").ref,
                       f"执行率填为 {percent_text(b.typed_rate)}，按 {b.rate.explanation.split('；')[0]}；请核对。",
                       round(b.rate.rate, 4))

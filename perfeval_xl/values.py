@@ -228,8 +228,10 @@ def format_number(number: float) -> str:
 
 # The official blank template (财预〔2020〕10号) prints 三级指标 slots as `指标1：`, `指标2：`, `……`: a slot left empty is
 # not an indicator, and `指标1：工程质量合格` is the indicator 工程质量合格.
-_PLACEHOLDER = re.compile(r"^(?:指标\s*[0-9０-９一二三四五六七八九十]+\s*(?:[:：]\s*(?P<name>.*))?|…+|\.{2,}|。{3,}|．{2,})$",
-                          re.DOTALL)
+# The colon is sometimes left out (`指标1工程资金金额`, 廊坊 2019): after Arabic digits the name may follow directly;
+# after 一二三… it may not (`指标一` followed by a name is too close to a name of its own).
+_PLACEHOLDER = re.compile(r"^(?:指标\s*(?:[0-9０-９]+\s*[:：]?|[一二三四五六七八九十]+\s*(?:[:：]|$))\s*(?P<name>.*)"
+                          r"|…+|\.{2,}|。{3,}|．{2,})$", re.DOTALL)
 
 
 _SLOT_STARTS = frozenset("指….。．")
@@ -323,6 +325,24 @@ def as_fraction(value: Parsed) -> float | None:
     if value.unit:
         return None
     return value.number if abs(value.number) <= 1.5 else value.number / 100
+
+
+_PRINTED_DIGITS = re.compile(r"[0-9][0-9,]*(?:\.([0-9]*))?")
+
+
+def printed_rate_half_step(value: Parsed) -> float:
+    """Half a step of the last digit a rate was printed with, as a fraction: `86%` stands for anything from 85.5 %
+    to 86.5 % (0.005), `86.19%` for 86.185–86.195 % (0.00005), `0.86` for 0.855–0.865. 0 for a number cell: its
+    digits are all there, whatever the display rounds to."""
+    if value.kind != "number" or not value.typed_as_text:
+        return 0.0
+    match = _PRINTED_DIGITS.search(value.text)
+    if match is None:
+        return 0.0
+    step = 10.0 ** -len(match.group(1) or "")
+    if value.unit == "%" or (not value.unit and abs(value.number) > 1.5):  # percent points, as as_fraction reads them
+        step /= 100
+    return step / 2
 
 
 def as_amount(value: Parsed) -> float | None:

@@ -7,7 +7,7 @@ row by row, column by column, exactly as published (typos, unit slips, `指标1�
 - `"<"` belongs to the merged cell on its left, `"^"` to the merged cell above: a merged range is its top-left
   value followed by `<` across and `^` down, as on paper;
 - a cell that holds only a plain number (`287`, `89.974`) becomes a number cell, as in the unit's workbook;
-  everything else (`60%`, `≥50个`, `100人次`, `　`) stays text as printed. A cell listed in `text_cells` stays text
+  everything else (`60%`, `≥50个`, `100人次`, `　`, `=100%`) stays text as printed. A cell listed in `text_cells` stays text
   even when it looks like a number (the published page typed it as text).
 
 Everything else in the file is about the form, not its cells: the source address, place, year, layout, the
@@ -117,6 +117,10 @@ def build_workbook(form: CorpusForm, path: Path) -> Path:
             if text == "" and to is None:
                 continue
             pen.put(ref, cell_value(text, ref, text_cells), to)
+            if text.startswith("="):
+                # Printed as typed (`=100%` on a 上海 form): a text cell. openpyxl would store it as a formula with
+                # no cached value, which no spreadsheet the unit sent could hold.
+                ws[ref].data_type = "s"
     save(wb, path)
     return path
 

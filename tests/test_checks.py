@@ -125,6 +125,13 @@ def budget(row: str, column: str, value: Any) -> Callable[[Form], None]:
     return change
 
 
+def amount_unit(unit: str) -> Callable[[Form], None]:
+    """The form prints bare amounts in `unit` (a `项目资金(元)` head)."""
+    def change(form: Form) -> None:
+        form.amount_unit = unit
+    return change
+
+
 def row(index: int, key: str, value: Any) -> Callable[[Form], None]:
     def change(form: Form) -> None:
         form.rows[index][key].value = value
@@ -233,6 +240,10 @@ FIRES = [
          "预算执行率仅 50.00%，低于 90.00%；请在偏差原因或自评报告中说明执行率偏低的原因及改进措施。"),
     case("B206", budget("total", "rate", "30%"), "warning", "G9",
          "执行率填为 30.00%，按 全年执行数 / 全年预算数 = 95 / 100 = 95.00%；请核对。", 0.95),
+    # 上海普陀 2022 prints 86.19% for 215457.6 / 250000 = 86.183 %: wrong in the last printed digit.
+    case("B206", [budget("total", "annual", 25), budget("total", "executed", 21.54576), budget("total", "rate", "86.19%")],
+         "warning", "G9", "执行率填为 86.19%，按 全年执行数 / 全年预算数 = 21.5458 / 25 = 86.18%；请核对。", 0.8618,
+         id="last-printed-digit"),
     case("B207", budget("total", "score", 10), "warning", "H9",
          ("预算执行得分填为 10，按规则应为 9.5（全年执行数 / 全年预算数 = 95 / 100 = 95.00%", "保留填报值，请核实。"), 9.5),
     case("B208", [], "info", "G9",
@@ -241,6 +252,9 @@ FIRES = [
     case("B208", [budget("total", "initial", 120), policy("bj-2016")], "info", "G9",
          ("执行率以年初预算数为分母（评分口径 bj-2016）：全年执行数 / 年初预算数 = 95 / 120 = 79.17%",
           "如当地要求以全年预算数为分母"), id="bj-2016"),
+    # 上海普陀 2022 prints 项目资金(元): the arithmetic quotes the amounts in 元, as on the form, not 21.5458 / 25 万元.
+    case("B208", [amount_unit("元"), budget("total", "annual", 250000), budget("total", "executed", "215,457.6")],
+         "info", "G9", "全年执行数 / 全年预算数 = 215457.6 / 250000 = 86.18%；得分 = 10 × 86.18% = 8.62", id="yuan"),
     case("B209", budget("total", "weight", 20), "warning", "F9",
          "预算执行分值为 20，评分口径 national-2020 为 10 分；如有特殊情况可调整，但各项分值合计须为 100。"),
     case("B209", budget("total", "weight", None), "warning", "F9",
@@ -411,6 +425,9 @@ QUIET = [
     quiet("B206", budget("total", "rate", 95), id="percent-points"),
     quiet("B206", budget("total", "rate", "95%"), id="percent"),
     quiet("B206", budget("total", "rate", 0.95), id="ratio"),
+    # 廊坊 2019 prints 86% for 37.24 / 43.2 = 86.20 %: rounded as printed, not a different rate.
+    quiet("B206", [budget("total", "annual", 43.2), budget("total", "executed", 37.24), budget("total", "rate", "86%")],
+          id="rounded-as-printed"),
     quiet("B207", budget("total", "score", 9.5)),
     quiet("B208", budget("total", "annual", None), id="no-rate"),
     quiet("B208", [], base=legacy_form, id="legacy"),

@@ -16,6 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from perfeval_xl.values import (Parsed, as_amount, as_fraction, comparable, format_number, format_parsed, indicator_name,
+                                printed_rate_half_step,
                                 parse_value, read_deadline, shown_number, shown_value)
 
 # --- parse_value: numbers with comparators and units ----------------------------------------------------------
@@ -503,6 +504,10 @@ SLOT_NAMES = [
     ("指标1:/", ""),  # a slot marked 'not applicable' is still an empty slot
     ("指标1：—", ""),
     ("指标2: 群众满意度", "群众满意度"),
+    # 廊坊 2019 (tests/corpus/hebei-2019-langfang-nuantong.toml): the slot number and the name with no colon between.
+    ("指标1工程资金金额", "工程资金金额"),
+    ("指标2工程验收合格率", "工程验收合格率"),
+    ("指标一工程完工率", None),  # after 一二三 a name needs the colon: 指标一… could be a name of its own
     ("工程质量合格", None),  # not written on a slot: the name as it stands
     ("指标完成率", None),
     ("数量指标", None),
@@ -581,3 +586,21 @@ def test_a_label_wrapped_in_a_narrow_column_reads_as_one_word():
     assert one_line("年度指标\n值（A）") == "年度指标值（A）"
     assert one_line("GDP\n增速") == "GDP 增速" and one_line("完成 100 台") == "完成 100 台"
     assert one_line("  ") == "" and one_line(2023) == "2023"
+
+
+# --- printed_rate_half_step: how precisely a typed 执行率 was printed -----------------------------------------------
+
+PRINTED_RATES = [
+    ("86%", 0.005),  # 廊坊 2019: 37.24 / 43.2 = 86.20 %, printed 86%
+    ("86.19%", 0.00005),  # 上海普陀 2022: 215457.6 / 250000 = 86.18 %, printed 86.19%
+    ("86.2", 0.0005),  # percent points typed as text
+    ("0.86", 0.005),  # a ratio typed as text
+    ("100.00%", 0.00005),
+    (0.86, 0.0),  # a number cell: all its digits are there
+    ("", 0.0),
+]
+
+
+@pytest.mark.parametrize("raw, half_step", PRINTED_RATES, ids=[str(r[0]) for r in PRINTED_RATES])
+def test_printed_rate_half_step(raw, half_step):
+    assert printed_rate_half_step(parse_value(raw)) == pytest.approx(half_step)
