@@ -74,6 +74,15 @@ def budget_column_labels(family: Family | None) -> dict[str, str]:
     return labels
 
 
+def printed_denominator(form: Form, policy: Policy) -> str:
+    """The 预算数 column the 执行率 is over: the policy's (全年预算数, or 年初预算数 under bj-2016), unless the form
+    prints only the other one (山东历城 2019: 年初预算数(A), 全年执行数(B), 执行率(B/A)): that one is the form's A."""
+    wanted = policy.execution_denominator
+    other = "initial" if wanted == "annual" else "annual"
+    printed = {key for columns in form.budget.values() for key in columns}
+    return other if wanted not in printed and other in printed else wanted
+
+
 def analyse_budget(form: Form, policy: Policy, family: Family | None = None) -> BudgetAnalysis | None:
     if not form.budget:
         return None
@@ -82,7 +91,7 @@ def analyse_budget(form: Form, policy: Policy, family: Family | None = None) -> 
     total = amounts.get("total", {})
     parts = [amounts[row] for row in ("current", "carryover", "other") if row in amounts]
     used_parts_sum = False
-    denominator_key = policy.execution_denominator
+    denominator_key = printed_denominator(form, policy)
     denominator, executed = total.get(denominator_key), total.get("executed")
     # Real forms print 0 / 0 / 0 in the total row while the money sits in a 其中 row: add the parts up, and say so.
     if not denominator and any(p.get(denominator_key) for p in parts):

@@ -332,9 +332,10 @@ def budget_denominator_used(a: Analysis) -> Iterator[Finding]:
         other_key = "initial" if a.budget.denominator_key == "annual" else "annual"
         printed = any(other_key in columns for columns in a.form.budget.values())
         other = f"如当地要求以{a.budget.labels[other_key]}为分母，请换用相应评分口径。" if printed else ""
+        why = (f"本表只列{_denominator_label(a)}" if a.budget.denominator_key != a.policy.execution_denominator
+               else f"评分口径 {a.policy.name}")
         yield Finding(a.form.budget_cell("total", "rate").ref,
-                      f"执行率以{_denominator_label(a)}为分母（评分口径 {a.policy.name}）：{a.budget.rate.explanation}。"
-                      f"{other}")
+                      f"执行率以{_denominator_label(a)}为分母（{why}）：{a.budget.rate.explanation}。{other}")
 
 
 @check("B209", "warning", "预算执行分值与评分口径不同", "分值 填 20，口径为 10")

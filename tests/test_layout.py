@@ -413,6 +413,41 @@ def test_sichuan_2023_form_reads_with_its_header_synonyms(tmp_path):
     assert [(i.code, i.cell) for i in evaluation.issues if i.severity == "error"] == [("I301", "H9"), ("I301", "H10")]
 
 
+def test_shandong_2019_form_reads_with_its_header_synonyms(tmp_path):
+    """济南历城 2019 区级部门预算项目支出绩效自评表 (tests/corpus/shandong-2019-licheng-wenhuaguan.toml): 项目实施单位,
+    a money block with 年初预算数(A) and 全年执行数(B) only (执行率(B/A)), 预期指标值(A) / 实际完成指标值(B) / 未完成原因
+    and a 得分计算方法 column: synonyms in families/standard.toml, and the rate over the one 预算数 the form prints."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["区级部门预算项目支出绩效自评表"])
+    ws.append(["( 2019 年度)"])
+    ws.append(["项目名称", "商品和服务支出", None, None, "主管部门", "济南市历城区文化和旅游局"])
+    ws.append(["项目实施单位", "济南市历城区文化馆", None, None, "项目负责人", "田延青", "联系电话", "88894492"])
+    ws.append(["项目预算\n执行情况\n(10分)", None, None, "年初预算数(A)", "全年执行数(B)", "分值", "执行率(B/A)", "得分",
+               "得分计算方法"])
+    ws.append([None, "年度资金总额", None, 45, 45, 10, "100%", 10, "执行率*该指标分值,最高不得超过分值上限。"])
+    ws.append([None, "其中:财政拨款", None, 45, 45, "-", "-", "-"])
+    ws.append(["一级\n指标", "二级\n指标", "三级指标", "预期指标值(A)", "实际完成指标值(B)", "分值", "得分", "未完成原因",
+               "得分计算方法"])
+    ws.append(["产出指标", "数量指标", "全年免费开放", "100%", "100%", 50, 50])
+    ws.append(["效益指标", "经济效益\n指标", "承担重要公益服务项目、助推民生事业发展", "100%", "100%", 30, 30])
+    ws.append(["满意度指标", "服务对象满意度指标", "群众满意度", "≥90%", "95%", 10, 10])
+    ws.append(["总分", None, None, None, None, 100, 100])
+    path = tmp_path / "历城.xlsx"
+    wb.save(path)
+    evaluation = _evaluate(_calamine(path))
+    form = evaluation.form
+    assert form.family == "standard"
+    assert form.fields["implementing_unit"].value == "济南市历城区文化馆"
+    assert [c for c in form.budget["total"]] == ["initial", "executed", "weight", "rate", "score"]
+    # 执行率 45 / 45 over 年初预算数(A), the only 预算数 printed (national-2020 asks for 全年预算数): 100 % → 10.
+    assert evaluation.execution_rate == 1.0 and evaluation.execution_score == 10
+    [b208] = [i for i in evaluation.issues if i.code == "B208"]
+    assert "执行率以年初预算数为分母（本表只列年初预算数）：全年执行数 / 年初预算数 = 45 / 45 = 100.00%" in b208.message
+    assert [row["target"].ref for row in form.rows] == ["D9", "D10", "D11"]
+    assert evaluation.total == 100 and _codes(evaluation, "error") == set()
+
+
 # --- check --explain-layout -----------------------------------------------------------------------------------
 
 
