@@ -1003,27 +1003,15 @@ def write_scorecard(path: Path, data: dict | None = None) -> dict[str, str]:
     s.put("E8", d["goal_actual"], "H8")
     s.row(9, ["一级指标", "二级指标", "三级指标", "参考分值", "指标值（A）", "全年实际值（B）", "得分", "未完成原因分析及改进措施"])
     where["header"] = "A9"
-    r = 10
-    rows = d["rows"]
-    l1_start = l2_start = r
-    for i, (level1, level2, name, weight, target, actual, score) in enumerate(rows):
-        if level1:
-            l1_start = r
-            s.put(f"A{r}", level1)
-        if level2:
-            l2_start = r
-            s.put(f"B{r}", level2)
+    def indicator_row(r: int, row: tuple) -> None:
+        _, _, name, weight, target, actual, score = row
         s.row(r, [name, weight, target, actual, score, None], start=3)
         for letter in "CDEFGH":
             s.ws[f"{letter}{r}"].border = _BORDER
-        if indicator := (name if weight is not None else None):
-            where.setdefault(f"row:{indicator}", str(r))
-        nxt = rows[i + 1] if i + 1 < len(rows) else None
-        if (nxt is None or nxt[1] or nxt[0]) and r > l2_start:
-            s.ws.merge_cells(f"B{l2_start}:B{r}")
-        if (nxt is None or nxt[0]) and r > l1_start:
-            s.ws.merge_cells(f"A{l1_start}:A{r}")
-        r += 1
+        if weight is not None:
+            where.setdefault(f"row:{name}", str(r))
+
+    r = _grouped_rows(s, d["rows"], 10, indicator_row)
     s.put(f"A{r}", "填表人：", "B{0}".format(r))
     s.put(f"E{r}", "填报日期：", f"F{r}")
     save(wb, path)
@@ -1065,31 +1053,42 @@ def write_county_fund(path: Path, data: dict | None = None) -> dict[str, str]:
     s.put("D9", d["goal_actual"], "F9")
     s.row(10, ["一级\n指标", "二级\n指标", "三级指标", "年度指标\n值", "全年\n完成值", "未完成原因和\n改进措施"])
     where["header"] = "A10"
-    r = 11
-    rows = d["rows"]
-    l1_start = l2_start = r
-    for i, (level1, level2, name, target, actual, reason) in enumerate(rows):
+    def indicator_row(r: int, row: tuple) -> None:
+        _, _, name, target, actual, reason = row
+        s.row(r, [name, target, actual, reason], start=3)
+        for letter in "ABCDEF":
+            s.ws[f"{letter}{r}"].border = _BORDER
+        key = " ".join(name.split())
+        where[f"actual:{key}"], where[f"reason:{key}"] = f"E{r}", f"F{r}"
+
+    r = _grouped_rows(s, d["rows"], 11, indicator_row)
+    s.put(f"A{r}", "说明")
+    s.put(f"B{r}", d["note"], f"F{r}")
+    save(wb, path)
+    return where
+
+
+def _grouped_rows(s, rows: list[tuple], first: int, write_row) -> int:
+    """Indicator rows from `first` on, each `(level1, level2, …)` with the group labels only on a group's first row
+    (as printed): writes the labels in A and B and merges them down their group; `write_row(r, row)` writes the rest.
+    Returns the row after the last."""
+    r = l1_start = l2_start = first
+    for i, row in enumerate(rows):
+        level1, level2 = row[0], row[1]
         if level1:
             l1_start = r
             s.put(f"A{r}", level1)
         if level2:
             l2_start = r
             s.put(f"B{r}", level2)
-        s.row(r, [name, target, actual, reason], start=3)
-        for letter in "ABCDEF":
-            s.ws[f"{letter}{r}"].border = _BORDER
-        key = " ".join(name.split())
-        where[f"actual:{key}"], where[f"reason:{key}"] = f"E{r}", f"F{r}"
+        write_row(r, row)
         nxt = rows[i + 1] if i + 1 < len(rows) else None
         if (nxt is None or nxt[1] or nxt[0]) and r > l2_start:
             s.ws.merge_cells(f"B{l2_start}:B{r}")
         if (nxt is None or nxt[0]) and r > l1_start:
             s.ws.merge_cells(f"A{l1_start}:A{r}")
         r += 1
-    s.put(f"A{r}", "说明")
-    s.put(f"B{r}", d["note"], f"F{r}")
-    save(wb, path)
-    return where
+    return r
 
 
 # --- Varied figures for benchmarks -----------------------------------------------------------------------------
