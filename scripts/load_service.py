@@ -206,13 +206,48 @@ async def client_loop(host: str, port: int, deadline: float, kinds: list[str], r
         connection[1].close()
 
 
-async def load(host: str, port: int, clients: int, duration: float, kinds: list[str], requests):
+async def hostile_loop(host: str, port: int, deadline: float, every: float, raw: bytes,
+                       outcomes: list[tuple[float, bool]]) -> None:
+    """One more client that uploads a hostile file (a zip bomb) every `every` seconds while the others run: each
+    answer must be a 200 whose record carries a Chinese "error", and the others' latency shows what it costs them."""
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(raw)
+            status, body = await read_response(reader)
+            writer.close()
+            refused = status == 200 and body.startswith(EXPECTED_START["page"]) and b'"error"' in body
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            refused = False
+        took = time.perf_counter() - started
+        outcomes.append((took, refused))
+        await asyncio.sleep(max(0.0, every - took))
+
+
+async def load(host: str, port: int, clients: int, duration: float, kinds: list[str], requests,
+               hostile: tuple[float, bytes] | None = None, hostile_outcomes: list | None = None):
     latencies: dict[str, list[float]] = {kind: [] for kind in kinds}
     errors: list[str] = []
     started = time.monotonic()
+    extra = [hostile_loop(host, port, started + duration, hostile[0], hostile[1], hostile_outcomes)] if hostile else []
     await asyncio.gather(*(client_loop(host, port, started + duration, kinds, requests, latencies, errors)
-                           for _ in range(clients)))
+                           for _ in range(clients)), *extra)
     return latencies, errors, time.monotonic() - started
+
+
+def hostile_request(host: str, port: int) -> bytes:
+    """The page's upload of tests/service_hostile.zip_bomb(): 400 MB of sheet XML in well under 1 MB."""
+    from service_hostile import zip_bomb
+
+    boundary = "----perfeval-load-hostile"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"炸弹.xlsx\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode("utf-8") + zip_bomb() + \
+        f"\r\n--{boundary}--\r\n".encode("ascii")
+    head = (f"POST /api/v1/check HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(body)}\r\n"
+            f"Connection: close\r\n\r\n").encode("ascii")
+    return head + body
 
 
 def run_async(coroutine):
@@ -234,6 +269,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load (default 30, at most 300)")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50, at most 200)")
+    parser.add_argument("--hostile-every", type=float, default=0.0,
+                        help="also upload a zip bomb every N seconds (default 0: none)")
     parser.add_argument("--calibrate", type=float, default=5.0,
                         help="seconds spent measuring the in-process check rate first (default 5)")
     parser.add_argument("--workers", type=int, default=None,
@@ -284,7 +321,10 @@ def main() -> int:
             rss_start = tree_rss_mb(server.pid)
             server_cpu, workers_cpu = tree_cpu_seconds(server.pid)
             client_cpu = time.process_time()
-            latencies, errors, elapsed = run_async(load("127.0.0.1", port, clients, duration, kinds, requests))
+            hostile = (max(args.hostile_every, 0.5), hostile_request("127.0.0.1", port)) if args.hostile_every else None
+            hostile_outcomes: list[tuple[float, bool]] = []
+            latencies, errors, elapsed = run_async(load("127.0.0.1", port, clients, duration, kinds, requests,
+                                                        hostile, hostile_outcomes))
             client_cpu = time.process_time() - client_cpu
             server_after, workers_after = tree_cpu_seconds(server.pid)
             server_cpu, workers_cpu = server_after - server_cpu, workers_after - workers_cpu
@@ -311,6 +351,11 @@ def main() -> int:
           f"this client {client_cpu / count * 1000:.1f} ms; CPU used {(server_cpu + workers_cpu + client_cpu) / elapsed:.2f} "
           f"of {cores} cores")
     print(f"errors: {len(errors)}" + (f" (first: {errors[:3]})" if errors else ""))
+    if args.hostile_every:
+        times = sorted(t for t, _ in hostile_outcomes)
+        print(f"hostile uploads (zip bomb every {args.hostile_every:g} s): {len(hostile_outcomes)}, answered with a "
+              f"Chinese error entry: {sum(ok for _, ok in hostile_outcomes)}, time p50 {percentile(times, 50):.2f} s, "
+              f"max {max(times, default=float('nan')):.2f} s")
     print(f"service memory (RSS, server + workers): {rss_start:.0f} MB after warm-up, {rss_end:.0f} MB at the end")
     print(f"load average after: {os.getloadavg()[0]:.2f}  (this client runs on the same cores as the service)")
     return 0
