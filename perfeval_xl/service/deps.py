@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
 from fastapi import Query, Request, Response
@@ -10,6 +9,7 @@ from fastapi import Query, Request, Response
 from ..model import family_ids
 from ..policy import shipped_policy_names
 from .errors import ServiceError
+from .jobs import json_bytes
 from .settings import Settings
 
 
@@ -35,8 +35,8 @@ async def chosen_family(family: str | None = Query(None, description="表样（�
 
 
 def json_response(data) -> Response:
-    """JSON as `check --json` writes it (non-JSON values such as dates as text), without the framework's re-encoding."""
-    return Response(json.dumps(data, ensure_ascii=False, default=str), media_type="application/json")
+    """JSON as `check --json` writes it (jobs.json_bytes, as the workers encode), without the framework's re-encoding."""
+    return Response(json_bytes(data), media_type="application/json")
 
 
 def attachment(data: bytes, filename: str, media_type: str) -> Response:
