@@ -430,6 +430,9 @@ class Analysis:
     weights_printed: bool = True  # the table has a 分值 column (湖北: no; its rows' weights cannot be checked)
     # 二级指标 labels that print their points (`数量指标(10分)`): (label as printed, its cell, Σ 分值 of its rows)
     level2_points: list[tuple[str, Cell, float]] = field(default_factory=list)
+    # 一级 / 二级 分值 printed in columns of their own (one 分值 column per level): (label, its 分值 cell, Σ of the 分值
+    # one level down, what that level is called)
+    column_points: list[tuple[str, Cell, float, str]] = field(default_factory=list)
     goal_points: float | None = None  # the indicators' printed points when the form prints them (湖北 80)
     scored: bool = True  # False: the family's forms carry no points (no total, no grade; checks of points are off)
     # Scored parts with neither a typed 得分 nor a rule's: while any is left, the scores do not make a 总分 (no total,
@@ -476,6 +479,39 @@ def _level2_points(rows: list[Row], items: list[Item]) -> list[tuple[str, Cell, 
                           if item.first.level2 == label and item.first.level1 == row.level1)
             found.append((one_line(cell.value), Cell(float(match.group(1)), cell.ref), weights))
     return found
+
+
+def _column_points(rows: list[Row]) -> list[tuple[str, Cell, float, str]]:
+    """Each 一级 / 二级 label whose 分值 stands in a column of its own (`level1_weight`, `level2_weight`), with the 分值
+    one level down: an 二级's against its 三级 rows, an 一级's against its 二级 分值 (a 二级 without one counts its rows;
+    a form without a 二级 分值 column counts the rows). Read in table order, so a label printed twice is two groups."""
+    if not any("level1_weight" in row.cells or "level2_weight" in row.cells for row in rows):
+        return []
+    level2_column = any("level2_weight" in row.cells for row in rows)
+    found: list[list] = []  # [label, cell, sum, what], summed as the rows go
+    open1 = open2 = None
+    for row in rows:
+        if not row.parsed("level1").is_blank:
+            open1, open2 = None, None
+            cell = row.cells.get("level1_weight")
+            if cell is not None and cell.parsed.is_number:
+                open1 = [row.level1, Cell(cell.parsed.number, cell.ref), 0.0, "二级指标" if level2_column else "三级指标"]
+                found.append(open1)
+        if not row.parsed("level2").is_blank:
+            open2 = None
+            cell = row.cells.get("level2_weight")
+            if cell is not None and cell.parsed.is_number:
+                open2 = [row.level2, Cell(cell.parsed.number, cell.ref), 0.0, "三级指标"]
+                found.append(open2)
+                if open1 is not None:
+                    open1[2] += cell.parsed.number
+        weight = row.number("weight")
+        if weight is not None:
+            if open2 is not None:
+                open2[2] += weight
+            if open1 is not None and (not level2_column or open2 is None):
+                open1[2] += weight
+    return [(one_line(label), cell, round(total, 6), what) for label, cell, total, what in found]
 
 
 def _printed_points(labels: list[Cell], group_key: str) -> Cell | None:
@@ -552,6 +588,7 @@ def analyse(form: Form, family: Family, policy: Policy) -> Analysis:
         without_score, budget_without_score, partial, basis = [], False, None, None
     return Analysis(form, family, policy, rows, items, budget, funding, groups, total_weight, total,
                     grade_of(total, policy), weights_printed=weights_printed, goal_points=goal_points,
-                    level2_points=_level2_points(rows, items) if weights_printed else [], scored=scored,
+                    level2_points=_level2_points(rows, items) if weights_printed else [],
+                    column_points=_column_points(rows) if weights_printed and scored else [], scored=scored,
                     items_without_score=without_score, budget_without_score=budget_without_score,
                     partial_total=partial, total_basis=basis)

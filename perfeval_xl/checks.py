@@ -703,7 +703,9 @@ def _total_name(a: Analysis) -> str:
 @check("T408", "error", "一级指标标注的分值与其下各项分值之和不符", "项目决策(10分)，其下参考分值合计 12")
 def group_points_mismatch(a: Analysis) -> Iterator[Finding]:
     """A first- or second-level label prints its points (`项目决策(10分)`, `产出指标（50分）`, `数量指标(10分)`) and the
-    分值 of its rows add up to something else."""
+    分值 of its rows add up to something else; or, where each level has a 分值 column of its own (一级指标 | 分值 |
+    二级指标 | 分值 | 三级指标 | 分值), an 二级指标's 分值 is not the sum of its 三级指标 分值, or an 一级指标's not the sum
+    of its 二级指标 分值."""
     if not a.weights_printed:
         return
     for group in a.groups:
@@ -720,6 +722,12 @@ def group_points_mismatch(a: Analysis) -> Iterator[Finding]:
             how = f"多 {shown_number(off)} 分" if off > 0 else f"少 {shown_number(-off)} 分"
             yield Finding(points.ref, f"{label}标注为 {shown_number(points.value)} 分，但其下各指标分值合计 "
                                       f"{shown_number(weight_sum)} 分，{how}；请核对分值或标注。")
+    for label, points, weight_sum, level in a.column_points:
+        if abs(weight_sum - points.value) > 0.005:
+            off = weight_sum - points.value
+            how = f"多 {shown_number(off)} 分" if off > 0 else f"少 {shown_number(-off)} 分"
+            yield Finding(points.ref, f"{label}的分值为 {shown_number(points.value)} 分，但其下{level}分值合计 "
+                                      f"{shown_number(weight_sum)} 分，{how}；请核对分值。")
 
 
 @check("T407", "error", "指标得分合计超过目标分值", "年度绩效目标（80分），各指标得分合计 82")

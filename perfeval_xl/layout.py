@@ -477,6 +477,10 @@ class _FamilySpec:
         data = self.data = family.data
         columns = _column_labels(family)
         self.columns = tuple((key, _label_keys(labels)) for key, labels in columns.items())
+        # Columns printed under a label the header repeats (分值 beside each of 一级 / 二级 / 三级指标): placed by the
+        # column they stand right of (`right_of` in the family's columns), not by the first such label in the row.
+        self.right_of = tuple((spec["key"], _label_keys(spec.get("labels", [])), spec["right_of"])
+                              for spec in family.table.get("columns", []) if spec.get("right_of"))
         recognition = data.get("recognition", {})
         self.required = tuple(recognition.get("required_columns")
                               or REQUIRED_COLUMNS.get(family.id, REQUIRED_COLUMNS["standard"]))
@@ -567,6 +571,8 @@ def _search_header(ix: SheetIndex, spec: _FamilySpec) -> tuple[Header | None, tu
     best_count = 0
     for r in sorted(by_row):
         here = by_row[r]
+        if spec.right_of:
+            here = _placed_right_of(ix, r, here, spec.right_of)
         below = by_row.get(r + 1, {})
         present = sum([key in here for key in required])
         if present > best_count:
@@ -589,6 +595,25 @@ def _search_header(ix: SheetIndex, spec: _FamilySpec) -> tuple[Header | None, tu
                 header.columns["target"] = header.split[0]
         return header, None
     return None, best
+
+
+def _placed_right_of(ix: SheetIndex, r: int, here: dict[str, int],
+                     right_of: tuple[tuple[str, tuple[str, ...], str], ...]) -> dict[str, int]:
+    """Header row r's columns with each `right_of` column placed as the first cell holding its label right of the
+    column it belongs to and before the next other column (一级指标 | 分值 | 二级指标 | 分值 | 三级指标 | 分值: three 分值,
+    one per level). Not printed there: not mapped, so a header without it is not the family's."""
+    placed = {key for key, _, _ in right_of}
+    anchors = {key: c for key, c in here.items() if key not in placed}
+    columns = dict(anchors)
+    for key, keys, after in right_of:
+        start = anchors.get(after)
+        if start is None:
+            continue
+        bound = min([c for c in anchors.values() if c > start], default=ix.width)
+        col = next((c for rr, c in ix._find(keys) if rr == r and start < c < bound), None)
+        if col is not None:
+            columns[key] = col
+    return columns
 
 
 def _standard_table_row(ix: SheetIndex, r: int) -> bool:
