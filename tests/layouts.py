@@ -15,6 +15,8 @@ Layouts (LAYOUTS):
 - hengshan-2020: the 湖南 县级专项资金绩效目标自评表 (衡山 2020, 县级储备粮) as published: no 分值, 得分, 总分 or 等次;
   专项资金名称 / 县级主管部门 head rows, 全年预算数(A) / 全年执行数(B) / 执行率(B/A), 年度指标值 / 全年完成值 /
   未完成原因和改进措施, labels printed one character a line, a 说明 row under the table.
+- hainan-fuwumaoyi: the 海南 服务贸易项目绩效自评表 made whole: 一级指标 | 分值 | 二级指标 | 分值 | 三级指标 | 分值 | 得分,
+  each level's 分值 merged down its group; 计划投资额 / 实际到位资金 / 实际使用情况 with 其中 lines; a 合计 row.
 - yuan: amounts in 元 ("单位：元"), the 年度资金总额 row printed 0 / 0 / 0 with the money in the 其中 rows, 执行率 printed
   as `1`, `—` / `/` / `无` for "not applicable", a whole row of `/`.
 
@@ -1068,6 +1070,142 @@ def write_county_fund(path: Path, data: dict | None = None) -> dict[str, str]:
     return where
 
 
+# --- 项目绩效自评表 with a 分值 beside every level (海南 服务贸易) ---------------------------------------------------
+
+HAINAN_FUWUMAOYI_SOURCE = "https://m.bdocx.com/doc/30238812.html"  # 服务贸易项目绩效自评表.docx (tests/corpus)
+
+# 一级, 分值, 二级, 分值, 三级, 分值, 得分 — None carries the label above down. The rows through 产出成本 are the published
+# ones (tests/corpus/hainan-undated-fuwumaoyi.toml); the page breaks off at 项目效益 40, so its rows are ours.
+HAINAN_FUWUMAOYI_ROWS = [
+    ("项目决策", 20, "项目目标", 4, "目标内容", 4, 4),
+    (None, None, "决策过程", 8, "决策依据", 3, 3),
+    (None, None, None, None, "决策程序", 5, 5),
+    (None, None, "资金分配", 8, "分配办法", 2, 2),
+    (None, None, None, None, "分配结果", 6, 6),
+    ("项目管理", 25, "资金到位", 5, "到位率", 3, 3),
+    (None, None, None, None, "到位时效", 2, 2),
+    (None, None, "资金管理", 10, "资金使用", 7, 7),
+    (None, None, None, None, "财务管理", 3, 3),
+    (None, None, "组织实施", 10, "组织机构", 1, 1),
+    (None, None, None, None, "管理制度", 9, 9),
+    ("项目绩效", 55, "项目产出", 15, "产出数量", 5, 5),
+    (None, None, None, None, "产出质量", 4, 4),
+    (None, None, None, None, "产出时效", 3, 3),
+    (None, None, None, None, "产出成本", 3, 3),
+    (None, None, "项目效益", 40, "经济效益", 10, 8),
+    (None, None, None, None, "社会效益", 15, 14),
+    (None, None, None, None, "生态效益", 5, 5),
+    (None, None, None, None, "可持续影响", 5, 4),
+    (None, None, None, None, "服务对象满意度", 5, 5),
+]
+
+
+def hainan_fuwumaoyi_data() -> dict:
+    """The 海南省商务厅 服务贸易项目绩效自评表 (HAINAN_FUWUMAOYI_SOURCE) made whole: its 项目基本情况 and money as
+    published (计划投资额 570 = 省财政 570; 实际到位资金 398.88 = 省财政 398.88; 实际使用 395.86 万元), the published
+    评分 rows, and 项目效益 40 in five rows of ours. A 项目名称 row is added (the published form names the project only
+    in its title). Levels add up by hand: 20 + 25 + 55 = 100; typed 得分 20 + 25 + 15 + 36 = 96."""
+    return {
+        "title": "服务贸易项目绩效自评表",
+        "project_name": "服务贸易",
+        "implementing_unit": "省商务厅服务贸易和商贸服务业处",
+        "department": "省商务厅",
+        "manager": "李鹏",
+        "planned": 570, "planned_lines": [0, 570, 0, 0],
+        "arrived": 398.88, "arrived_lines": [0, 398.88, 0, 0],
+        "spent": 395.86,
+        "rows": list(HAINAN_FUWUMAOYI_ROWS),
+        "total_weight": 100,
+        "total_score": 96,
+    }
+
+
+def write_three_weights(path: Path, data: dict | None = None) -> dict[str, str]:
+    """The 海南 page, columns A–G: title; 一、项目基本情况 (项目名称, 项目实施单位 | 主管部门, 项目负责人, 计划投资额 |
+    实际到位资金 | 实际使用情况 (万元), then 其中: 中央财政 / 省财政 / 市县财政 / 其他 under the first two); 二、绩效评价指标评分
+    with 一级指标 | 分值 | 二级指标 | 分值 | 三级指标 | 分值 | 得分, each level's label and 分值 merged down its group, and a
+    合计 row. Returns cells by what they are: `score:<三级>`, `weight:<三级>`, `level1:<一级>`, `level2:<二级>` (the 分值
+    cells), `total`."""
+    d = data or hainan_fuwumaoyi_data()
+    wb, s = _new_sheet("Sheet1", {"A": 14, "B": 16, "C": 14, "D": 16, "E": 16, "F": 12, "G": 8})
+    where: dict[str, str] = {}
+    s.put("A1", d["title"], "G1", bold=True)
+    s.put("A2", "一、项目基本情况", "G2")
+    s.put("A3", "项目名称")
+    where["project_name"] = s.put("B3", d["project_name"], "G3")
+    s.put("A4", "项目实施单位")
+    s.put("B4", d["implementing_unit"], "D4")
+    s.put("E4", "主管部门")
+    s.put("F4", d["department"], "G4")
+    s.put("A5", "项目负责人")
+    s.put("B5", d["manager"], "D5")
+    s.put("E5", "联系电话")
+    s.put("F5", None, "G5")
+    s.put("A6", "计划投资额\n(万元)")
+    where["planned"] = s.put("B6", d["planned"])
+    s.put("C6", "实际到位资金\n(万元)")
+    where["arrived"] = s.put("D6", d["arrived"])
+    s.put("E6", "实际使用情况(万元)")
+    where["spent"] = s.put("F6", d["spent"], "G6")
+    s.put("A7", "其中:", "A10")
+    s.put("D7", "其中:", "D10")
+    for i, label in enumerate(("中央财政", "省财政", "市县财政", "其他")):
+        r = 7 + i
+        s.put(f"B{r}", label)
+        where[f"planned:{label}"] = s.put(f"C{r}", d["planned_lines"][i])
+        s.put(f"E{r}", label)
+        where[f"arrived:{label}"] = s.put(f"F{r}", d["arrived_lines"][i], f"G{r}")
+    s.put("A11", "二、绩效评价指标评分", "G11")
+    s.row(12, ["一级指标", "分值", "二级指标", "分值", "三级指标", "分值", "得分"])
+    where["header"] = "A12"
+    r = 13
+    rows = d["rows"]
+    l1_start = l2_start = r
+    for i, (level1, points1, level2, points2, name, weight, score) in enumerate(rows):
+        if level1:
+            l1_start = r
+            s.put(f"A{r}", level1)
+            where[f"level1:{level1}"] = s.put(f"B{r}", points1)
+        if level2:
+            l2_start = r
+            s.put(f"C{r}", level2)
+            where[f"level2:{level2}"] = s.put(f"D{r}", points2)
+        s.put(f"E{r}", name)
+        where[f"weight:{name}"] = s.put(f"F{r}", weight)
+        where[f"score:{name}"] = s.put(f"G{r}", score)
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        if (nxt is None or nxt[2] or nxt[0]) and r > l2_start:
+            for letter in "CD":
+                s.ws.merge_cells(f"{letter}{l2_start}:{letter}{r}")
+        if (nxt is None or nxt[0]) and r > l1_start:
+            for letter in "AB":
+                s.ws.merge_cells(f"{letter}{l1_start}:{letter}{r}")
+        r += 1
+    s.put(f"A{r}", "合计", "E{0}".format(r))
+    s.put(f"F{r}", d["total_weight"])
+    where["total"] = s.put(f"G{r}", d["total_score"])
+    save(wb, path)
+    return where
+
+
+def vary_three_weights(data: dict, seed: int) -> dict:
+    """Money scaled (到位 and 使用 varied below plan); typed 得分 varied within their 分值; 合计 printed as the sum."""
+    rnd = random.Random(seed)
+    d = copy.deepcopy(data)
+    d["project_name"] = f"{d['project_name']}（样本{seed}）"
+    planned = round(d["planned"] * rnd.uniform(0.4, 3.0), 2)
+    arrived = round(planned * rnd.uniform(0.6, 1.0), 2)
+    d["planned"], d["planned_lines"] = planned, [0, planned, 0, 0]
+    d["arrived"], d["arrived_lines"] = arrived, [0, arrived, 0, 0]
+    d["spent"] = round(arrived * rnd.uniform(0.8, 1.0), 2)
+    rows = []
+    for level1, points1, level2, points2, name, weight, score in d["rows"]:
+        rows.append((level1, points1, level2, points2, name, weight, round(weight * rnd.uniform(0.7, 1.0), 2)))
+    d["rows"] = rows
+    d["total_score"] = round(sum(row[6] for row in rows), 2)
+    return d
+
+
 def _grouped_rows(s, rows: list[tuple], first: int, write_row) -> int:
     """Indicator rows from `first` on, each `(level1, level2, …)` with the group labels only on a group's first row
     (as printed): writes the labels in A and B and merges them down their group; `write_row(r, row)` writes the rest.
@@ -1209,6 +1347,7 @@ LAYOUTS: dict[str, tuple[Writer, Callable[[], dict], Callable[[dict, int], dict]
     "hubei-2021": (write_hubei_2020, hubei_2021_data, vary_standard, "示例D-湖北财政项目绩效自评表.xlsx"),
     "yinchuan-2021": (write_scorecard, yinchuan_2021_data, vary_scorecard, "银川-2021-评分卡-原表样.xlsx"),
     "hengshan-2020": (write_county_fund, hengshan_2020_data, vary_county_fund, "衡山-2020-县级专项资金-不打分-原表样.xlsx"),
+    "hainan-fuwumaoyi": (write_three_weights, hainan_fuwumaoyi_data, vary_three_weights, "海南-服务贸易-三级分值-评分表.xlsx"),
 }
 
 

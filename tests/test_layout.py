@@ -510,6 +510,7 @@ def test_printed_examples_are_current_and_all_read(tmp_path, capsys):
     assert totals["湖北-2020-长江禁捕-原表样.xlsx"] == (100, "优") and totals["示例D-湖北财政项目绩效自评表.xlsx"] == (86, "良")
     assert totals["银川-2021-评分卡-原表样.xlsx"] == (94, "优")
     assert totals["衡山-2020-县级专项资金-不打分-原表样.xlsx"] == (None, None)
+    assert totals["海南-服务贸易-三级分值-评分表.xlsx"] == (96, "优")  # 20 + 25 + 15 + 36, typed
 
 
 def test_scored_copy_of_a_printed_form(tmp_path):
