@@ -342,80 +342,71 @@ python -c "" >nul 2>nul && (
 """
 
 
-def install_script(wheel_name: str, versions: str) -> str:
-    """安装.cmd: find a Python, then perfeval_xl.install_windows (from the folder's wheel) does the rest."""
+def _script_head(title: str, intro: str, wheel_name: str) -> str:
+    """The start both scripts share: GBK console, the title, what it does, and the folder's wheel on PYTHONPATH."""
     return rf"""@echo off
 chcp 936 >nul
 setlocal
-title 安装“绩效自评”Excel 加载项
-echo 安装“绩效自评”Excel 加载项：不需要网络，也不需要管理员权限。
+title {title}
+echo {intro}
 echo 开始前请先关闭所有 Excel 窗口。
 echo.
 set "PYTHONPATH=%~dp0{WHEELS_DIR}\{wheel_name}"
 set "PYTHONHOME="
 set "PERFEVAL_PY="
-echo 正在查找 Python {versions} ……
+"""
+
+
+def _script_tail(command: str, crashed: str, failed: str) -> str:
+    """The end both scripts share: run install_windows with the Python found; exit 2 and 3 are failures it has
+    already explained, any other non-zero status is a crash (usually a Python too old for the wheel)."""
+    return rf"""
+:found
+%PERFEVAL_PY% -m perfeval_xl.install_windows {command}
+if %errorlevel% equ 2 goto failed
+if %errorlevel% equ 3 goto failed
+if errorlevel 1 goto crashed
+echo.
+pause
+exit /b 0
+
+:crashed
+echo.
+echo {crashed}
+:failed
+echo.
+echo {failed}
+pause
+exit /b 1
+"""
+
+
+def install_script(wheel_name: str, versions: str) -> str:
+    """安装.cmd: find a Python, then perfeval_xl.install_windows (from the folder's wheel) does the rest."""
+    return (_script_head("安装“绩效自评”Excel 加载项", "安装“绩效自评”Excel 加载项：不需要网络，也不需要管理员权限。", wheel_name)
+            + rf"""echo 正在查找 Python {versions} ……
 {_find_python_lines(INSTALL_SCRIPT)}echo 没有找到 Python。
 echo 请先安装 64 位的 Python {versions}（推荐最新的那个），下载地址和步骤见本文件夹里的“{README_NAME}”，
 echo 装好后再双击“{INSTALL_SCRIPT}”。Python 装在别处时，也可以把它的 python.exe 拖到“{INSTALL_SCRIPT}”上。
 goto failed
-
-:found
-%PERFEVAL_PY% -m perfeval_xl.install_windows install --bundle "%~dp0."
-if %errorlevel% equ 2 goto failed
-if %errorlevel% equ 3 goto failed
-if errorlevel 1 goto crashed
-echo.
-pause
-exit /b 0
-
-:crashed
-echo.
-echo 安装程序没能运行完。最常见的原因是 Python 版本太旧：请按“{README_NAME}”安装 64 位的 Python {versions}。
-:failed
-echo.
-echo 安装没有完成。请按上面的提示处理，然后重新双击“{INSTALL_SCRIPT}”。
-pause
-exit /b 1
 """
+            + _script_tail('install --bundle "%~dp0."',
+                           f"安装程序没能运行完。最常见的原因是 Python 版本太旧：请按“{README_NAME}”安装 64 位的 Python {versions}。",
+                           f"安装没有完成。请按上面的提示处理，然后重新双击“{INSTALL_SCRIPT}”。"))
 
 
 def uninstall_script(wheel_name: str, versions: str) -> str:
     """卸载.cmd: the same search for a Python; the manifest says what to remove."""
-    return rf"""@echo off
-chcp 936 >nul
-setlocal
-title 卸载“绩效自评”Excel 加载项
-echo 卸载“绩效自评”Excel 加载项：只删除安装时建立的东西。
-echo 开始前请先关闭所有 Excel 窗口。
-echo.
-set "PYTHONPATH=%~dp0{WHEELS_DIR}\{wheel_name}"
-set "PYTHONHOME="
-set "PERFEVAL_PY="
-{_find_python_lines(UNINSTALL_SCRIPT)}echo 没有找到 Python，无法自动卸载。可以手工删除这三样：
+    return (_script_head("卸载“绩效自评”Excel 加载项", "卸载“绩效自评”Excel 加载项：只删除安装时建立的东西。", wheel_name)
+            + rf"""{_find_python_lines(UNINSTALL_SCRIPT)}echo 没有找到 Python，无法自动卸载。可以手工删除这三样：
 echo   文件夹 %LOCALAPPDATA%\perfeval-xl
 echo   文件 %APPDATA%\Microsoft\Excel\XLSTART\perfeval_xl.xlam
 echo   文件 %USERPROFILE%\.perfeval_xl\perfeval_xl.conf
 goto failed
-
-:found
-%PERFEVAL_PY% -m perfeval_xl.install_windows uninstall
-if %errorlevel% equ 2 goto failed
-if %errorlevel% equ 3 goto failed
-if errorlevel 1 goto crashed
-echo.
-pause
-exit /b 0
-
-:crashed
-echo.
-echo 卸载程序没能运行完。最常见的原因是 Python 版本太旧：请按“{README_NAME}”安装 64 位的 Python {versions} 后重试。
-:failed
-echo.
-echo 卸载没有完成。请按上面的提示处理，然后重新双击“{UNINSTALL_SCRIPT}”。
-pause
-exit /b 1
 """
+            + _script_tail("uninstall",
+                           f"卸载程序没能运行完。最常见的原因是 Python 版本太旧：请按“{README_NAME}”安装 64 位的 Python {versions} 后重试。",
+                           f"卸载没有完成。请按上面的提示处理，然后重新双击“{UNINSTALL_SCRIPT}”。"))
 
 
 def readme_text(version: str, versions: str, targets: list[Target]) -> str:
