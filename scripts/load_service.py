@@ -69,8 +69,8 @@ def vba_payload(path: Path) -> dict:
     return BookModel.from_xlsx(path).payload()
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of a process and all its descendants (the server, the fork server and the workers), in MB."""
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its descendants (the server, the fork server and the workers), from /proc."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -79,10 +79,18 @@ def tree_rss_mb(pid: int) -> float:
                 children.setdefault(int(fields[1]), []).append(int(entry.name))
             except (OSError, IndexError, ValueError):
                 pass
-    total, todo = 0, [pid]
+    tree, todo = [], [pid]
     while todo:
         current = todo.pop()
+        tree.append(current)
         todo += children.get(current, [])
+    return tree
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and all its descendants, in MB."""
+    total = 0
+    for current in process_tree(pid):
         try:
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -95,14 +103,6 @@ def tree_rss_mb(pid: int) -> float:
 def tree_cpu_seconds(pid: int) -> tuple[float, float]:
     """CPU time (user + system) of the server process itself and of all its descendants (fork server, workers)."""
     tick = os.sysconf("SC_CLK_TCK")
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                children.setdefault(int(fields[1]), []).append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                pass
 
     def cpu(p: int) -> float:
         try:
@@ -111,12 +111,7 @@ def tree_cpu_seconds(pid: int) -> tuple[float, float]:
         except (OSError, IndexError, ValueError):
             return 0.0
 
-    descendants, todo = [], list(children.get(pid, []))
-    while todo:
-        current = todo.pop()
-        descendants.append(current)
-        todo += children.get(current, [])
-    return cpu(pid), sum(cpu(p) for p in descendants)
+    return cpu(pid), sum(cpu(p) for p in process_tree(pid)[1:])
 
 
 def free_port() -> int:
